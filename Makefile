@@ -1,0 +1,34 @@
+# The README's two commands: `make demo` and `make test`. Everything installs into .venv from
+# pyproject.toml pinned with constraints.txt.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+ARGS ?=
+# PostgreSQL of this machine kind (trust auth, database `test`): store and instance tests run there too
+export COPILOT_FLOW_TEST_PG_URL ?= postgresql+psycopg2://postgres@127.0.0.1:5432/test
+PYTEST_WORKERS ?= 2
+
+.PHONY: install demo test bench lint screenshot clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	touch $@
+
+demo: install
+	$(PY) -m copilot_flow.demo $(ARGS)
+
+test: install
+	$(VENV)/bin/ruff check .
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(ARGS)
+
+bench: install
+	$(PY) -m bench.run_small
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+clean:
+	rm -rf $(VENV) .copilot-flow .pytest_cache

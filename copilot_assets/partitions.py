@@ -1,0 +1,51 @@
+"""Team × day partitions. Multi-partition keys are ordered by dimension name: ``date|team``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import dagster as dg
+
+from resources.validation import InvalidInput, parse_day, validate_slug
+
+FIRST_REPORT_DAY = "2025-10-10"  # the first day GitHub's usage-metrics reports serve
+TEAMS_PARTITION_NAME = "teams"
+
+date_partitions = dg.DailyPartitionsDefinition(start_date=FIRST_REPORT_DAY, timezone="UTC")
+team_partitions = dg.DynamicPartitionsDefinition(name=TEAMS_PARTITION_NAME)
+team_day_partitions = dg.MultiPartitionsDefinition({"date": date_partitions, "team": team_partitions})
+
+
+@dataclass(frozen=True, order=True)
+class TeamDay:
+    day: date
+    team: str
+
+    @property
+    def key(self) -> dg.MultiPartitionKey:
+        return team_day_key(self.team, self.day)
+
+
+def team_day_key(team: str, day: date | str) -> dg.MultiPartitionKey:
+    validate_slug(team)
+    day_s = day if isinstance(day, str) else day.isoformat()
+    parse_day(day_s)
+    return dg.MultiPartitionKey({"date": day_s, "team": team})
+
+
+def parse_team_day(key: str | dg.MultiPartitionKey) -> TeamDay:
+    """The one way to read a partition key's dimensions (works for str keys and MultiPartitionKey)."""
+    if isinstance(key, dg.MultiPartitionKey):
+        dims = key.keys_by_dimension
+    else:
+        parts = str(key).split("|")
+        if len(parts) != 2:
+            raise InvalidInput(f"partition key {key!r} is not of the form YYYY-MM-DD|team")
+        dims = {"date": parts[0], "team": parts[1]}
+    return TeamDay(day=parse_day(dims["date"], "partition date"), team=validate_slug(dims["team"]))
+
+
+def team_days_of(context: dg.AssetExecutionContext) -> list[TeamDay]:
+    """Every team-day a run targets: one key from a UI click, many from a range run or backfill."""
+    return sorted(parse_team_day(k) for k in context.partition_keys)

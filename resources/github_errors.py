@@ -1,0 +1,122 @@
+"""Typed GitHub errors. The status machine decides from these (HTTP status + GitHub's error body), never
+from an exception's text. No error ever carries a token, an Authorization header or a signed URL's query.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+# reasons a 403 can carry (CopilotAccessDenied.reason)
+ACCESS_DENIED_REASONS = (
+    "policy_disabled",  # the org's "Copilot usage metrics" policy is off
+    "insufficient_licenses",  # fewer than 5 Copilot seats / no Copilot subscription
+    "insufficient_permissions",  # token user is not an org owner / lacks the metrics role
+    "missing_scope",  # classic token without read:org / fine-grained token without the permission
+    "sso_required",  # SAML SSO not authorized for the token
+    "oauth_restricted",  # org restricts OAuth apps
+    "unknown",
+)
+
+
+class GitHubError(Exception):
+    """Base of every error the GitHub client raises."""
+
+    error_kind: ClassVar[str] = "github_error"
+    retryable: ClassVar[bool] = False
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        http_status: int | None = None,
+        team: str | None = None,
+        endpoint: str | None = None,
+        attempts: int = 1,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.http_status = http_status
+        self.team = team
+        self.endpoint = endpoint  # path only, e.g. /orgs/acme/copilot/billing; never a query string
+        self.attempts = attempts
+
+    def __str__(self) -> str:
+        where = f" [{self.endpoint}]" if self.endpoint else ""
+        status = f"HTTP {self.http_status}: " if self.http_status else ""
+        team = f" (team {self.team})" if self.team else ""
+        return f"{status}{self.message}{where}{team}"
+
+    def to_metadata(self) -> dict[str, Any]:
+        """Flat, secret-free metadata for dagster.Failure / the failure sensor."""
+        md: dict[str, Any] = {
+            "error_kind": self.error_kind,
+            "http_status": self.http_status if self.http_status is not None else 0,
+            "team": self.team or "",
+            "endpoint": self.endpoint or "",
+            "attempts": self.attempts,
+        }
+        reason = getattr(self, "reason", None)
+        if reason:
+            md["reason"] = reason
+        return md
+
+
+class TokenRevoked(GitHubError):
+    error_kind = "token_revoked"
+
+
+class CopilotAccessDenied(GitHubError):
+    error_kind = "access_denied"
+
+    def __init__(self, message: str, *, reason: str = "unknown", **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.reason = reason if reason in ACCESS_DENIED_REASONS else "unknown"
+
+
+class NotFound(GitHubError):
+    error_kind = "not_found"
+
+
+class InvalidRequest(GitHubError):
+    """400/422: a caller bug or an account problem GitHub reports as unprocessable."""
+
+    error_kind = "invalid_request"
+
+
+class RateLimited(GitHubError):
+    error_kind = "rate_limited"
+    retryable = True
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.retry_after = retry_after
+
+
+class GitHubUnavailable(GitHubError):
+    error_kind = "unavailable"
+    retryable = True
+
+
+class MalformedReport(GitHubError):
+    error_kind = "malformed_report"
+
+
+class DownloadLinkExpired(GitHubError):
+    """A signed download link was rejected; the client re-fetches the envelope once (design §9.9)."""
+
+    error_kind = "download_link_expired"
+
+
+ERROR_KINDS = {
+    cls.error_kind: cls
+    for cls in (
+        TokenRevoked,
+        CopilotAccessDenied,
+        NotFound,
+        InvalidRequest,
+        RateLimited,
+        GitHubUnavailable,
+        MalformedReport,
+        DownloadLinkExpired,
+    )
+}

@@ -1,0 +1,275 @@
+"""The app store's tables (SQLAlchemy Core). One module, one MetaData: Alembic migrations mirror it.
+
+Every Copilot data table is keyed by ``team_id`` (our tenant, never a GitHub team) and ``day`` (UTC
+date). Writers replace one team-day at a time inside one transaction (see ``resources.store``).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = sa.MetaData(naming_convention=NAMING)
+
+UTC_TS = sa.DateTime(timezone=True)
+
+COPILOT_STATUSES = ("disabled", "connected", "insufficient_licenses", "token_revoked")
+ONBOARDING_STATUSES = ("not_started", "syncing_copilot", "llm_processing", "complete", "failed")
+
+
+def _team_fk() -> sa.Column:
+    return sa.Column("team_id", sa.Integer, sa.ForeignKey("teams.id", ondelete="CASCADE"), nullable=False)
+
+
+# --------------------------------------------------------------------------- app tables
+teams = sa.Table(
+    "teams",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("slug", sa.String(64), nullable=False, unique=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("github_org", sa.String(100), nullable=False),
+    sa.Column("copilot_status", sa.String(32), nullable=False, server_default="disabled"),
+    sa.Column("copilot_status_reason", sa.String(64)),
+    sa.Column("copilot_last_sync_at", UTC_TS),
+    # start time of the run that produced the last success (design §9.6: ordering rule)
+    sa.Column("copilot_last_success_run_started_at", UTC_TS),
+    sa.Column("copilot_consecutive_failures", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("onboarding_pipeline_status", sa.String(32), nullable=False, server_default="not_started"),
+    sa.Column("created_at", UTC_TS, nullable=False),
+    sa.Column("updated_at", UTC_TS, nullable=False),
+    sa.CheckConstraint(
+        "copilot_status IN ('disabled','connected','insufficient_licenses','token_revoked')",
+        name="copilot_status_valid",
+    ),
+)
+
+credentials = sa.Table(
+    "credentials",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    _team_fk(),
+    sa.Column("token_encrypted", sa.Text, nullable=False),
+    sa.Column("is_revoked", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("created_at", UTC_TS, nullable=False),
+    sa.Column("verified_at", UTC_TS),
+    sa.Column("revoked_at", UTC_TS),
+    sa.Column("revoked_reason", sa.String(64)),
+)
+
+# scope is "global" or "team:<team_id>": one unique key that works the same on SQLite and PostgreSQL
+feature_flags = sa.Table(
+    "feature_flags",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(64), nullable=False),
+    sa.Column("scope", sa.String(80), nullable=False),
+    sa.Column("team_id", sa.Integer, sa.ForeignKey("teams.id", ondelete="CASCADE")),
+    sa.Column("enabled", sa.Boolean, nullable=False),
+    sa.Column("updated_at", UTC_TS, nullable=False),
+    sa.UniqueConstraint("name", "scope", name="uq_feature_flags_name_scope"),
+)
+
+copilot_status_events = sa.Table(
+    "copilot_status_events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    _team_fk(),
+    sa.Column("at", UTC_TS, nullable=False),
+    sa.Column("event", sa.String(32), nullable=False),
+    sa.Column("from_status", sa.String(32)),
+    sa.Column("to_status", sa.String(32), nullable=False),
+    sa.Column("from_failures", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("to_failures", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("reason", sa.String(64)),
+    sa.Column("actor", sa.String(64), nullable=False),
+    sa.Column("run_id", sa.String(64)),
+    sa.Column("detail", sa.Text),
+)
+sa.Index("ix_copilot_status_events_team_at", copilot_status_events.c.team_id, copilot_status_events.c.at)
+
+# exactly-once application of a run's outcome to a team (sensor restarts, re-delivered ticks)
+copilot_run_outcomes = sa.Table(
+    "copilot_run_outcomes",
+    metadata,
+    sa.Column("run_id", sa.String(64), primary_key=True),
+    sa.Column("team_id", sa.Integer, sa.ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("outcome", sa.String(32), nullable=False),
+    sa.Column("applied_at", UTC_TS, nullable=False),
+)
+
+
+# --------------------------------------------------------------------------- copilot data tables
+def _counters() -> list[sa.Column]:
+    return [
+        sa.Column("user_initiated_interaction_count", sa.BigInteger, nullable=False, server_default="0"),
+        sa.Column("code_generation_activity_count", sa.BigInteger, nullable=False, server_default="0"),
+        sa.Column("code_acceptance_activity_count", sa.BigInteger, nullable=False, server_default="0"),
+        sa.Column("loc_suggested_to_add_sum", sa.BigInteger, nullable=False, server_default="0"),
+        sa.Column("loc_added_sum", sa.BigInteger, nullable=False, server_default="0"),
+    ]
+
+
+copilot_raw_reports = sa.Table(
+    "copilot_raw_reports",
+    metadata,
+    _team_fk(),
+    sa.Column("day", sa.Date, nullable=False),
+    sa.Column("report", sa.String(40), nullable=False),
+    sa.Column("fetched_at", UTC_TS, nullable=False),
+    sa.Column("record_count", sa.Integer, nullable=False),
+    sa.Column("payload", sa.Text, nullable=False),  # JSON array of the raw records, unknown fields kept
+    sa.PrimaryKeyConstraint("team_id", "day", "report"),
+)
+
+# A fetch that found no report (204) or an empty one: an observation, never a rewrite to zero (§9.8)
+copilot_report_observations = sa.Table(
+    "copilot_report_observations",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    _team_fk(),
+    sa.Column("day", sa.Date, nullable=False),
+    sa.Column("report", sa.String(40), nullable=False),
+    sa.Column("outcome", sa.String(32), nullable=False),
+    sa.Column("observed_at", UTC_TS, nullable=False),
+    sa.Column("run_id", sa.String(64)),
+)
+
+copilot_usage_daily = sa.Table(
+    "copilot_usage_daily",
+    metadata,
+    _team_fk(),
+    sa.Column("day", sa.Date, nullable=False),
+    sa.Column("daily_active_users", sa.Integer),
+    sa.Column("weekly_active_users", sa.Integer),
+    sa.Column("monthly_active_users", sa.Integer),
+    sa.Column("monthly_active_chat_users", sa.Integer),
+    sa.Column("monthly_active_agent_users", sa.Integer),
+    *_counters(),
+    sa.Column("loc_suggested_to_delete_sum", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("loc_deleted_sum", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("chat_interactions", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("agent_interactions", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("acceptance_rate", sa.Float),
+    sa.Column("source_report", sa.String(40), nullable=False),
+    sa.Column("fetched_at", UTC_TS, nullable=False),
+    sa.PrimaryKeyConstraint("team_id", "day"),
+    sa.CheckConstraint("acceptance_rate IS NULL OR (acceptance_rate >= 0 AND acceptance_rate <= 1)",
+                       name="acceptance_rate_range"),
+)
+
+
+def _breakdown(name: str, key: str) -> sa.Table:
+    return sa.Table(
+        name,
+        metadata,
+        _team_fk(),
+        sa.Column("day", sa.Date, nullable=False),
+        sa.Column(key, sa.String(200), nullable=False),
+        *_counters(),
+        sa.Column("acceptance_rate", sa.Float),
+        sa.PrimaryKeyConstraint("team_id", "day", key),
+    )
+
+
+copilot_language_daily = _breakdown("copilot_language_daily", "language")
+copilot_editor_daily = _breakdown("copilot_editor_daily", "editor")
+copilot_model_daily = _breakdown("copilot_model_daily", "model")
+copilot_feature_daily = _breakdown("copilot_feature_daily", "feature")
+
+copilot_user_daily = sa.Table(
+    "copilot_user_daily",
+    metadata,
+    _team_fk(),
+    sa.Column("day", sa.Date, nullable=False),
+    sa.Column("user_id", sa.BigInteger, nullable=False),
+    sa.Column("user_login", sa.String(100), nullable=False),
+    *_counters(),
+    sa.Column("used_chat", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("used_agent", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("used_cli", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("engaged", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("github_team_count", sa.Integer, nullable=False, server_default="0"),
+    sa.PrimaryKeyConstraint("team_id", "day", "user_id"),
+)
+
+copilot_github_team_daily = sa.Table(
+    "copilot_github_team_daily",
+    metadata,
+    _team_fk(),
+    sa.Column("day", sa.Date, nullable=False),
+    sa.Column("github_team_id", sa.BigInteger, nullable=False),
+    sa.Column("github_team_slug", sa.String(200), nullable=False),
+    sa.Column("active_users", sa.Integer, nullable=False),
+    sa.Column("engaged_users", sa.Integer, nullable=False),
+    *_counters(),
+    sa.Column("acceptance_rate", sa.Float),
+    sa.Column("below_threshold", sa.Boolean, nullable=False),
+    sa.PrimaryKeyConstraint("team_id", "day", "github_team_id"),
+)
+
+copilot_seat_snapshots = sa.Table(
+    "copilot_seat_snapshots",
+    metadata,
+    _team_fk(),
+    sa.Column("day", sa.Date, nullable=False),
+    sa.Column("snapshot_at", UTC_TS, nullable=False),
+    sa.Column("total_seats", sa.Integer, nullable=False),
+    sa.Column("active_seats", sa.Integer, nullable=False),
+    sa.Column("inactive_seats", sa.Integer, nullable=False),
+    sa.Column("pending_invitation", sa.Integer, nullable=False),
+    sa.Column("pending_cancellation", sa.Integer, nullable=False),
+    sa.Column("added_this_cycle", sa.Integer, nullable=False),
+    sa.Column("never_used", sa.Integer, nullable=False),
+    sa.Column("dormant_30d", sa.Integer, nullable=False),
+    sa.Column("listed_seats", sa.Integer, nullable=False),
+    sa.Column("plan_type", sa.String(32)),
+    sa.Column("seat_management_setting", sa.String(32)),
+    sa.PrimaryKeyConstraint("team_id", "day"),
+)
+
+insights = sa.Table(
+    "insights",
+    metadata,
+    _team_fk(),
+    sa.Column("day", sa.Date, nullable=False),
+    sa.Column("source", sa.String(16), nullable=False),  # "claude" | "rules"
+    sa.Column("model", sa.String(100)),
+    sa.Column("headline", sa.Text, nullable=False),
+    sa.Column("detail", sa.Text, nullable=False),
+    sa.Column("recommendation", sa.Text, nullable=False),
+    sa.Column("actions", sa.Text, nullable=False),  # JSON
+    sa.Column("cited_numbers", sa.Text, nullable=False),  # JSON
+    sa.Column("facts", sa.Text, nullable=False),  # JSON: the facts the insight was written from
+    sa.Column("fallback_reason", sa.String(64)),
+    sa.Column("input_tokens", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("output_tokens", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("cache_read_input_tokens", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("cache_creation_input_tokens", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("cost_usd", sa.Float, nullable=False, server_default="0"),
+    sa.Column("created_at", UTC_TS, nullable=False),
+    sa.Column("run_id", sa.String(64)),
+    sa.PrimaryKeyConstraint("team_id", "day"),
+)
+
+TEAM_DAY_TABLES = {
+    t.name: t
+    for t in (
+        copilot_usage_daily,
+        copilot_language_daily,
+        copilot_editor_daily,
+        copilot_model_daily,
+        copilot_feature_daily,
+        copilot_user_daily,
+        copilot_github_team_daily,
+        copilot_seat_snapshots,
+        insights,
+    )
+}

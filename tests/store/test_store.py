@@ -1,0 +1,135 @@
+"""App store on SQLite and PostgreSQL (parametrized by the `store` fixture)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from resources import tables
+from resources.flags import COPILOT_FLAG
+from resources.secrets import Secret
+from resources.store import DuplicateTeam, UnknownTeam
+from resources.validation import InvalidInput
+
+
+def test_migrations_from_empty_match_the_tables(store):
+    assert store.current_revision() == "0001"
+    with store.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), tables.metadata)
+    assert diff == []
+    store.upgrade()  # idempotent
+    assert store.current_revision() == "0001"
+
+
+def test_team_crud(store):
+    t = store.add_team("acme-web", name="Acme Web", github_org="acme")
+    assert (t.slug, t.github_org, t.copilot_status, t.copilot_consecutive_failures) == (
+        "acme-web", "acme", "disabled", 0)
+    assert t.onboarding_pipeline_status == "not_started"
+    assert t.created_at.tzinfo is not None
+    store.add_team("beta", name="Beta", github_org="beta-org")
+    assert [x.slug for x in store.list_teams()] == ["acme-web", "beta"]
+    assert store.get_team_by_id(t.id).slug == "acme-web"
+    with pytest.raises(DuplicateTeam, match="already exists"):
+        store.add_team("acme-web", name="Again", github_org="acme")
+    with pytest.raises(UnknownTeam, match="unknown team 'nope'"):
+        store.get_team("nope")
+    assert store.count_rows("teams") == 2
+
+
+@pytest.mark.parametrize("slug", ["a,b", "a|b", "a b", "", "UPPER", "-lead", "x" * 65, "a[1]"])
+def test_bad_slugs_are_refused_and_nothing_written(store, slug):
+    with pytest.raises(InvalidInput):
+        store.add_team(slug, name="X", github_org="acme")
+    assert store.count_rows("teams") == 0
+
+
+def test_bad_org_refused(store):
+    with pytest.raises(InvalidInput, match="GitHub organization"):
+        store.add_team("ok", name="X", github_org="bad org!")
+    assert store.count_rows("teams") == 0
+
+
+def test_flag_resolution_master_first_then_override(store):
+    a = store.add_team("a", name="A", github_org="a")
+    b = store.add_team("b", name="B", github_org="b")
+    assert not store.flag_for_team(COPILOT_FLAG, a.id).enabled  # never set: off
+    store.set_flag(COPILOT_FLAG, True)
+    assert store.flag_for_team(COPILOT_FLAG, a.id).enabled
+    store.set_flag(COPILOT_FLAG, False, team_id=a.id)
+    assert not store.flag_for_team(COPILOT_FLAG, a.id).enabled  # override beats global
+    assert store.flag_for_team(COPILOT_FLAG, b.id).enabled
+    store.set_flag(COPILOT_FLAG, True, team_id=b.id)
+    store.set_flag(COPILOT_FLAG, False)  # master off wins over an "on" override
+    assert not store.flag_for_team(COPILOT_FLAG, b.id).enabled
+    assert store.flag_values(COPILOT_FLAG) == (False, {a.id: False, b.id: True})
+    with pytest.raises(InvalidInput, match="unknown flag"):
+        store.set_flag("nope", True)
+
+
+def test_status_event_log_appends(store):
+    t = store.add_team("a", name="A", github_org="a")
+    at = datetime(2026, 11, 20, 5, tzinfo=UTC)
+    for i, status in enumerate(["connected", "token_revoked"]):
+        store.save_health(
+            t.id, status=status, reason=None, consecutive_failures=0, last_sync_at=at,
+            last_success_run_started_at=None,
+            event={"event": f"e{i}", "from_status": "x", "to_status": status, "from_failures": 0,
+                   "to_failures": 0, "reason": None, "actor": "test", "run_id": f"r{i}", "detail": None},
+        )
+    events = store.status_events(t.id)
+    assert [e["to_status"] for e in events] == ["token_revoked", "connected"]
+    assert store.get_team("a").copilot_status == "token_revoked"
+    assert store.get_team("a").copilot_last_sync_at == at
+
+
+def test_run_outcome_applied_exactly_once(store):
+    t = store.add_team("a", name="A", github_org="a")
+    kw = dict(status="connected", reason=None, consecutive_failures=1, last_sync_at=None,
+              last_success_run_started_at=None, event=None)
+    assert store.save_health(t.id, run_outcome=("run-1", "failure"), **kw)
+    assert not store.save_health(t.id, run_outcome=("run-1", "failure"), **{**kw, "consecutive_failures": 2})
+    assert store.get_team("a").copilot_consecutive_failures == 1
+    assert store.run_outcome_applied("run-1", t.id)
+
+
+def test_token_encrypted_at_rest_and_replaced_credentials_kept_revoked(store):
+    t = store.add_team("a", name="A", github_org="a")
+    token = "ghp_CANARYtokenVALUE1234567890"
+    store.store_credential(t.id, Secret(token), verified=True)
+    with store.engine.connect() as conn:
+        raw = [tuple(str(v) for v in r) for r in conn.execute(sa.select(tables.credentials))]
+    assert raw and all(token not in v for row in raw for v in row)
+    assert store.active_token(t.id) == Secret(token)
+    store.store_credential(t.id, Secret("ghp_second"), verified=True)
+    rows = store.credential_rows(t.id)
+    assert [r["is_revoked"] for r in rows] == [True, False]
+    assert rows[0]["revoked_reason"] == "replaced"
+    assert store.active_token(t.id).reveal() == "ghp_second"
+    assert store.revoke_credentials(t.id, "bad_credentials") == 1
+    assert store.active_token(t.id) is None
+    with pytest.raises(InvalidInput, match="empty"):
+        store.store_credential(t.id, Secret("  "), verified=False)
+
+
+def test_replace_team_day_is_delete_then_insert(store):
+    t = store.add_team("a", name="A", github_org="a")
+    other = store.add_team("b", name="B", github_org="b")
+    day = date(2026, 11, 20)
+    row = {"language": "python", "code_generation_activity_count": 10, "code_acceptance_activity_count": 4,
+           "acceptance_rate": 0.4}
+    for team in (t, other):
+        store.replace_team_day(team.id, day, {"copilot_language_daily": [row, {**row, "language": "go"}]})
+    store.replace_team_day(t.id, day, {"copilot_language_daily": [row]},
+                           raw_reports={"organization-1-day": [{"day": "2026-11-20", "x_new": 1}]})
+    assert store.count_rows("copilot_language_daily", t.id, day) == 1
+    assert store.count_rows("copilot_language_daily", other.id, day) == 2
+    assert store.count_rows("copilot_raw_reports", t.id, day) == 1
+    # a failing insert rolls the whole team-day back: the previous rows stay
+    with pytest.raises(sa.exc.IntegrityError):
+        store.replace_team_day(t.id, day, {"copilot_language_daily": [row, row]})
+    assert store.count_rows("copilot_language_daily", t.id, day) == 1
