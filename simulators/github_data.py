@@ -1,0 +1,390 @@
+"""Deterministic synthetic GitHub Copilot data for the simulator.
+
+Everything is a pure function of (org, day, seats[, today]) seeded with sha256 (never Python's hash()), so two
+processes produce the same bytes. Users are ``dev00001``… with ``user_id = 100000 + i``; the same logins
+exist in every org on purpose (isolation tests use two orgs with shared members).
+
+Hierarchy (consistent by construction):
+  per-user day "cells" (language × model × feature counters)
+    → per-user row (users-1-day) with all breakdowns grouped from the cells
+    → org 1-day aggregate (counter sums; DAU = distinct active users; WAU/MAU over trailing 7/28 days)
+    → 28-day report (day_totals[] of the 1-day objects).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from typing import Any
+
+TEAMS = ("frontend", "backend", "platform", "data", "mobile")
+TINY_TEAM = "tiny"  # fewer than 5 members: absent from user-teams reports (GitHub's 5-seat rule)
+LANGUAGES = ("python", "typescript", "go", "java", "rust", "unknown")
+IDES = ("vscode", "jetbrains", "neovim", "visualstudio")
+MODELS = ("gpt-4.1", "claude-sonnet-4.5", "auto")
+FEATURES = (
+    "code_completion",
+    "chat_panel_ask_mode",
+    "chat_panel_agent_mode",
+    "chat_inline",
+    "agent_edit",
+    "copilot_cli",
+)
+CODE_COUNTERS = (
+    "code_generation_activity_count",
+    "code_acceptance_activity_count",
+    "loc_suggested_to_add_sum",
+    "loc_suggested_to_delete_sum",
+    "loc_added_sum",
+    "loc_deleted_sum",
+)
+ACTIVE_FRACTION = 0.7  # of "regular" seat holders, per day
+MIN_TEAM_SEATS = 5
+
+
+def _seed(*parts: object) -> int:
+    raw = "|".join(str(p) for p in parts).encode()
+    return int.from_bytes(hashlib.sha256(raw).digest()[:8], "big")
+
+
+def org_id(org: str) -> str:
+    """Organization id as GitHub sends it in report files: a string."""
+    return str(1000 + _seed("org", org.lower()) % 9_000_000)
+
+
+def team_id(org: str, slug: str) -> int:
+    return 1 + _seed("team", org.lower(), slug) % 9_000_000
+
+
+def login(i: int) -> str:
+    return f"dev{i:05d}"
+
+
+def user_id(i: int) -> int:
+    return 100000 + i
+
+
+def user_kind(i: int) -> str:
+    """'never' = seat never used, 'dormant' = last activity > 30 days ago, else 'regular'."""
+    if i % 10 == 9:
+        return "never"
+    if i % 10 == 8:
+        return "dormant"
+    return "regular"
+
+
+def user_teams(i: int) -> list[str]:
+    primary = TEAMS[(i - 1) % len(TEAMS)]
+    teams = [primary]
+    if i % 6 == 0:
+        teams.append(TEAMS[((i - 1) % len(TEAMS) + 2) % len(TEAMS)])
+    if i <= 3:
+        teams.append(TINY_TEAM)
+    return teams
+
+
+def team_members(seats: int) -> dict[str, list[int]]:
+    out: dict[str, list[int]] = {t: [] for t in (*TEAMS, TINY_TEAM)}
+    for i in range(1, seats + 1):
+        for t in user_teams(i):
+            out[t].append(i)
+    return out
+
+
+@lru_cache(maxsize=512)
+def active_bitmap(org: str, day: date, seats: int) -> bytes:
+    """One byte per user (index i-1): 1 when user i used Copilot that day."""
+    rng = random.Random(_seed("active", org.lower(), day.isoformat()))
+    out = bytearray(seats)
+    for i in range(1, seats + 1):
+        r = rng.random()
+        if user_kind(i) == "regular" and r < ACTIVE_FRACTION:
+            out[i - 1] = 1
+    return bytes(out)
+
+
+def _cells(org: str, day: date, i: int) -> list[tuple[str, str, str, dict[str, int]]]:
+    """Activity cells (language, model, feature, counters) of user i on day (user assumed active)."""
+    rng = random.Random(_seed("cells", org.lower(), day.isoformat(), i))
+    n = 1 + (rng.random() < 0.5)
+    cells = []
+    used: set[tuple[str, str, str]] = set()
+    for _ in range(n):
+        key = (rng.choice(LANGUAGES), rng.choice(MODELS), rng.choice(FEATURES))
+        if key in used:
+            continue
+        used.add(key)
+        gen = rng.randint(1, 40)
+        acc = rng.randint(0, gen)
+        sug_add = gen * rng.randint(1, 6)
+        sug_del = rng.randint(0, gen)
+        counters = {
+            "user_initiated_interaction_count": rng.randint(0, 15),
+            "code_generation_activity_count": gen,
+            "code_acceptance_activity_count": acc,
+            "loc_suggested_to_add_sum": sug_add,
+            "loc_suggested_to_delete_sum": sug_del,
+            "loc_added_sum": rng.randint(0, sug_add),
+            "loc_deleted_sum": rng.randint(0, sug_del),
+        }
+        cells.append((key[0], key[1], key[2], counters))
+    return cells
+
+
+def _zero(with_interactions: bool = True) -> dict[str, int]:
+    d = dict.fromkeys(CODE_COUNTERS, 0)
+    if with_interactions:
+        d = {"user_initiated_interaction_count": 0, **d}
+    return d
+
+
+def _add(into: dict[str, int], counters: dict[str, int]) -> None:
+    for k in into:
+        into[k] += counters.get(k, 0)
+
+
+def _breakdowns(cells_with_ide: list[tuple[str, str, str, str, dict[str, int]]]) -> dict[str, Any]:
+    """Top-level counters and totals_by_* from (ide, language, model, feature, counters) cells."""
+    top = _zero()
+    by_ide: dict[str, dict[str, int]] = {}
+    by_feature: dict[str, dict[str, int]] = {}
+    by_lang_feature: dict[tuple[str, str], dict[str, int]] = {}
+    by_lang_model: dict[tuple[str, str], dict[str, int]] = {}
+    by_model_feature: dict[tuple[str, str], dict[str, int]] = {}
+    ask = agent = 0
+    for ide, lang, model, feature, c in cells_with_ide:
+        _add(top, c)
+        if feature != "copilot_cli":  # CLI is not in totals_by_ide (2026-04-10 semantics)
+            _add(by_ide.setdefault(ide, _zero()), c)
+        _add(by_feature.setdefault(feature, _zero()), c)
+        _add(by_lang_feature.setdefault((lang, feature), _zero(False)), c)
+        _add(by_lang_model.setdefault((lang, model), _zero(False)), c)
+        _add(by_model_feature.setdefault((model, feature), _zero()), c)
+        if feature == "chat_panel_ask_mode":
+            ask += c["user_initiated_interaction_count"]
+        elif feature == "chat_panel_agent_mode":
+            agent += c["user_initiated_interaction_count"]
+    return {
+        "user_initiated_interaction_count": top["user_initiated_interaction_count"],
+        "chat_panel_agent_mode": agent,
+        "chat_panel_ask_mode": ask,
+        **{k: top[k] for k in CODE_COUNTERS},
+        "totals_by_ide": [{"ide": k, **v} for k, v in sorted(by_ide.items())],
+        "totals_by_feature": [{"feature": k, **v} for k, v in sorted(by_feature.items())],
+        "totals_by_language_feature": [
+            {"language": k[0], "feature": k[1], **v} for k, v in sorted(by_lang_feature.items())
+        ],
+        "totals_by_language_model": [{"language": k[0], "model": k[1], **v} for k, v in sorted(by_lang_model.items())],
+        "totals_by_model_feature": [{"model": k[0], "feature": k[1], **v} for k, v in sorted(by_model_feature.items())],
+    }
+
+
+def _user_cells(org: str, day: date, i: int) -> list[tuple[str, str, str, str, dict[str, int]]]:
+    ide = IDES[i % len(IDES)]
+    return [(ide, lang, model, feat, c) for lang, model, feat, c in _cells(org, day, i)]
+
+
+def user_day_row(org: str, day: date, i: int) -> dict[str, Any]:
+    cells = _user_cells(org, day, i)
+    feats = {c[3] for c in cells}
+    row: dict[str, Any] = {
+        "user_id": user_id(i),
+        "user_login": login(i),
+        "day": day.isoformat(),
+        "organization_id": org_id(org),
+        "enterprise_id": None,
+        **_breakdowns(cells),
+        "used_agent": bool(feats & {"chat_panel_agent_mode", "agent_edit"}),
+        "used_chat": bool(feats & {"chat_panel_ask_mode", "chat_panel_agent_mode", "chat_inline"}),
+        "used_cli": "copilot_cli" in feats,
+    }
+    ide = IDES[i % len(IDES)]
+    for entry in row["totals_by_ide"]:
+        entry["last_known_ide_version"] = {
+            "ide_version": f"{ide}/1.{90 + i % 10}.0",
+            "sampled_at": f"{day.isoformat()}T12:00:00Z",
+        }
+    return row
+
+
+def active_users(org: str, day: date, seats: int) -> Iterator[int]:
+    bm = active_bitmap(org, day, seats)
+    return (i + 1 for i, b in enumerate(bm) if b)
+
+
+def user_range(seats: int, shard: int, shards: int) -> range:
+    """Contiguous user indices (1-based) of one shard; concatenating shards gives the 1-shard order."""
+    lo = seats * shard // shards
+    hi = seats * (shard + 1) // shards
+    return range(lo + 1, hi + 1)
+
+
+def users_1_day_rows(org: str, day: date, seats: int, shard: int = 0, shards: int = 1) -> Iterator[dict]:
+    bm = active_bitmap(org, day, seats)
+    for i in user_range(seats, shard, shards):
+        if bm[i - 1]:
+            yield user_day_row(org, day, i)
+
+
+def users_28_day_rows(org: str, start: date, end: date, seats: int, shard: int = 0, shards: int = 1) -> Iterator[dict]:
+    d = start
+    while d <= end:
+        for row in users_1_day_rows(org, d, seats, shard, shards):
+            row["report_start_day"] = start.isoformat()
+            row["report_end_day"] = end.isoformat()
+            yield row
+        d += timedelta(days=1)
+
+
+def user_teams_rows(org: str, day: date, seats: int, shard: int = 0, shards: int = 1) -> Iterator[dict]:
+    members = team_members(seats)
+    big = {t for t, m in members.items() if len(m) >= MIN_TEAM_SEATS}
+    oid = org_id(org)
+    for i in user_range(seats, shard, shards):
+        for t in user_teams(i):
+            if t in big:
+                yield {
+                    "user_id": user_id(i),
+                    "user_login": login(i),
+                    "day": day.isoformat(),
+                    "organization_id": oid,
+                    "team_id": team_id(org, t),
+                    "slug": t,
+                }
+
+
+def _distinct_active(org: str, end: date, days: int, seats: int) -> int:
+    acc = 0
+    for k in range(days):
+        acc |= int.from_bytes(active_bitmap(org, end - timedelta(days=k), seats), "big")
+    return acc.bit_count()  # one bit per user byte (bytes are 0/1)
+
+
+@lru_cache(maxsize=256)
+def _org_day_cached(org: str, day: date, seats: int) -> dict[str, Any]:
+    cells: list[tuple[str, str, str, str, dict[str, int]]] = []
+    dau = 0
+    for i in active_users(org, day, seats):
+        dau += 1
+        cells.extend(_user_cells(org, day, i))
+    obj: dict[str, Any] = {
+        "day": day.isoformat(),
+        "organization_id": org_id(org),
+        "enterprise_id": None,
+        "daily_active_users": dau,
+        "weekly_active_users": _distinct_active(org, day, 7, seats),
+        "monthly_active_users": _distinct_active(org, day, 28, seats),
+        **_breakdowns(cells),
+        # internal keys GitHub's own example files carry; clients must keep/ignore them, never fail
+        "etl_id": f"sim-{_seed('etl', org.lower(), day.isoformat()) % 10**8:08d}",
+        "day_partition": day.isoformat(),
+    }
+    return obj
+
+
+def org_day(org: str, day: date, seats: int) -> dict[str, Any]:
+    """The organization-1-day object (a fresh copy)."""
+    import copy
+
+    return copy.deepcopy(_org_day_cached(org, day, seats))
+
+
+def org_28_day(org: str, start: date, end: date, seats: int) -> dict[str, Any]:
+    totals = []
+    d = start
+    while d <= end:
+        totals.append(org_day(org, d, seats))
+        d += timedelta(days=1)
+    return {
+        "report_start_day": start.isoformat(),
+        "report_end_day": end.isoformat(),
+        "organization_id": org_id(org),
+        "created_at": f"{(end + timedelta(days=1)).isoformat()}T03:00:00Z",
+        "day_totals": totals,
+    }
+
+
+# ---------------------------------------------------------------- seats / billing
+
+
+def _iso(dt: datetime) -> str:
+    return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def last_activity_day(org: str, i: int, today: date, seats: int) -> date | None:
+    kind = user_kind(i)
+    if kind == "never":
+        return None
+    if kind == "dormant":
+        return today - timedelta(days=31 + i % 50)
+    for k in range(0, 29):
+        d = today - timedelta(days=k)
+        if active_bitmap(org, d, seats)[i - 1]:
+            return d
+    return None
+
+
+def created_days_ago(i: int) -> int:
+    return 1 + (i * 3) % 60 if user_kind(i) == "never" else 90 + (i * 7) % 400
+
+
+def seat(org: str, i: int, today: date, seats: int) -> dict[str, Any]:
+    created = today - timedelta(days=created_days_ago(i))
+    last = last_activity_day(org, i, today, seats)
+    last_dt = datetime.combine(last, time(8 + i % 10, i % 60, 0), tzinfo=UTC) if last is not None else None
+    editor = f"{IDES[i % len(IDES)]}/1.{90 + i % 10}.0/copilot/1.{200 + i % 50}.0" if last else None
+    return {
+        "created_at": _iso(datetime.combine(created, time(9, 0), tzinfo=UTC)),
+        "updated_at": _iso(datetime.combine(created, time(9, 0), tzinfo=UTC)),
+        "pending_cancellation_date": (today + timedelta(days=10)).isoformat() if i % 97 == 0 else None,
+        "last_activity_at": _iso(last_dt) if last_dt else None,
+        "last_activity_editor": editor,
+        "last_authenticated_at": _iso(last_dt) if last_dt else None,
+        "plan_type": "business",
+        "assignee": {
+            "login": login(i),
+            "id": user_id(i),
+            "node_id": f"U_sim{user_id(i)}",
+            "type": "User",
+            "site_admin": False,
+            "url": f"https://api.github.com/users/{login(i)}",
+        },
+        "assigning_team": None,
+    }
+
+
+def seats_page(org: str, seats: int, today: date, page: int, per_page: int) -> list[dict[str, Any]]:
+    lo = (page - 1) * per_page + 1
+    hi = min(seats, page * per_page)
+    return [seat(org, i, today, seats) for i in range(lo, hi + 1)]
+
+
+def billing(org: str, seats: int, today: date) -> dict[str, Any]:
+    active = added = pending = 0
+    for i in range(1, seats + 1):
+        last = last_activity_day(org, i, today, seats)
+        if last is not None and (today - last).days <= 30:
+            active += 1
+        if created_days_ago(i) <= 30:
+            added += 1
+        if i % 97 == 0:
+            pending += 1
+    return {
+        "seat_breakdown": {
+            "total": seats,
+            "added_this_cycle": added,
+            "pending_cancellation": pending,
+            "pending_invitation": 0,
+            "active_this_cycle": active,
+            "inactive_this_cycle": seats - active,
+        },
+        "seat_management_setting": "assign_selected",
+        "ide_chat": "enabled",
+        "platform_chat": "enabled",
+        "cli": "enabled",
+        "public_code_suggestions": "block",
+        "plan_type": "business",
+    }

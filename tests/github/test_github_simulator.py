@@ -1,0 +1,176 @@
+"""The GitHub simulator itself: response hygiene, admin endpoints, data consistency, scale."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import date, timedelta
+
+import httpx
+import pytest
+
+from simulators import github_data as data
+from simulators.github import OrgConfig, SimConfig, create_app, main
+from simulators.serve import running
+from tests.github.conftest import DAY, TOKEN
+
+H = {"Authorization": f"Bearer {TOKEN}", "User-Agent": "t", "Accept": "application/vnd.github+json"}
+
+
+def get(url: str, path: str, headers: dict | None = None, **kw) -> httpx.Response:
+    return httpx.get(url + path, headers=H if headers is None else headers, timeout=10, **kw)
+
+
+def test_error_envelope_and_headers(sim):
+    url, _ = sim
+    r = get(url, "/orgs/acme/copilot/billing", {**H, "Authorization": "Bearer wrong"})
+    assert r.status_code == 401
+    assert r.json()["message"] == "Bad credentials" and r.json()["status"] == "401"
+    assert r.headers["content-type"] == "application/json; charset=utf-8"
+    ok = get(url, "/orgs/acme/copilot/billing", {**H, "X-GitHub-Api-Version": "2026-03-10"})
+    assert ok.status_code == 200
+    assert ok.headers["x-github-api-version-selected"] == "2026-03-10"
+    assert int(ok.headers["x-ratelimit-remaining"]) <= 5000 and "x-ratelimit-reset" in ok.headers
+    assert get(url, "/orgs/acme/copilot/billing").headers["x-github-api-version-selected"] == "2022-11-28"
+
+
+def test_api_version_user_agent_legacy_unknown_org(sim):
+    url, _ = sim
+    r = get(url, "/orgs/acme/copilot/billing", {**H, "X-GitHub-Api-Version": "2099-01-01"})
+    assert r.status_code == 400 and r.json()["status"] == "400"
+    no_ua = httpx.Client(headers={"Authorization": f"Bearer {TOKEN}"})
+    no_ua.headers.pop("user-agent", None)
+    assert no_ua.get(url + "/orgs/acme/copilot/billing").status_code == 403
+    no_ua.close()
+    assert get(url, "/orgs/acme/copilot/metrics").status_code == 404
+    assert get(url, "/orgs/other/copilot/billing").status_code == 404
+    assert get(url, "/orgs/acme/copilot/metrics/reports/users-1-day").status_code == 422  # day missing
+
+
+def test_auto_orgs():
+    app = create_app(SimConfig(auto_orgs=True, today="2026-11-20"))
+    with running(app) as h:
+        r = get(h.url, "/orgs/anything/copilot/billing", {**H, "Authorization": "Bearer sim-token-anything"})
+        assert r.status_code == 200
+        assert get(h.url, "/orgs/anything/copilot/billing").status_code == 401
+
+
+def test_seats_pages_and_link_header(sim):
+    url, state = sim
+    state.set_org("acme", OrgConfig(tokens=[TOKEN], seats=120))
+    r = get(url, "/orgs/acme/copilot/billing/seats")
+    assert r.json()["total_seats"] == 120 and len(r.json()["seats"]) == 50  # default per_page
+    assert 'rel="next"' in r.headers["link"] and 'rel="last"' in r.headers["link"]
+    assert r.headers["link"].startswith(f"<{url}/orgs/acme/copilot/billing/seats?page=2")
+    r = get(url, "/orgs/acme/copilot/billing/seats?per_page=500&page=2")
+    assert len(r.json()["seats"]) == 20  # per_page capped at 100
+    assert 'rel="next"' not in r.headers["link"]
+
+
+def test_admin_endpoints_and_request_log(sim):
+    url, state = sim
+    r = httpx.post(url + "/_sim/orgs/Beta", json={"tokens": ["tb"], "seats": 7, "faults": [{"mode": "404"}]})
+    assert r.status_code == 200
+    assert get(url, "/orgs/beta/copilot/billing", {**H, "Authorization": "Bearer tb"}).status_code == 404
+    bad = httpx.post(url + "/_sim/orgs/x", json={"faults": [{"mode": "nope"}]})
+    assert bad.status_code == 400
+    get(url, "/orgs/acme/copilot/billing")
+    log = httpx.get(url + "/_sim/requests").json()
+    assert {e["org"] for e in log} == {"beta", "acme"}
+    keys = {"method", "path", "org", "endpoint_kind", "token_sha256_prefix", "had_authorization", "status", "ts"}
+    assert all(set(e) == keys for e in log)
+    assert TOKEN not in json.dumps(log) and "tb" not in [e["token_sha256_prefix"] for e in log]
+    stats = httpx.get(url + "/_sim/stats").json()
+    assert stats["requests"]["acme"] == 1 and stats["peak_in_flight"]["acme"] >= 1
+    assert httpx.delete(url + "/_sim/requests").status_code == 200
+    assert httpx.get(url + "/_sim/requests").json() == []
+    assert httpx.post(url + "/_sim/reset").status_code == 200
+    assert state.org("beta") is None
+
+
+def test_download_signature_checked(sim):
+    url, state = sim
+    env = get(url, f"/orgs/acme/copilot/metrics/reports/users-1-day?day={DAY}").json()
+    link = env["download_links"][0]
+    assert httpx.get(link).status_code == 200
+    tampered = link.replace("sig=", "sig=00")
+    r = httpx.get(tampered)
+    assert r.status_code == 403 and "AuthenticationFailed" in r.text
+    state.set_org("acme", tokens=[TOKEN], seats=50, link_ttl_seconds=-1)
+    env = get(url, f"/orgs/acme/copilot/metrics/reports/users-1-day?day={DAY}").json()
+    assert httpx.get(env["download_links"][0]).status_code == 403
+
+
+def test_latency_overlaps(sim):
+    url, state = sim
+    state.set_org("acme", tokens=[TOKEN], seats=50, latency_ms=300)
+    import concurrent.futures as cf
+
+    t = time.perf_counter()
+    with cf.ThreadPoolExecutor(4) as pool:
+        codes = list(pool.map(lambda _: get(url, "/orgs/acme/copilot/billing").status_code, range(4)))
+    assert codes == [200] * 4
+    assert time.perf_counter() - t < 1.0
+    assert state.stats()["peak_in_flight"]["acme"] >= 2
+
+
+def test_data_deterministic_and_consistent():
+    a = data.org_day("acme", DAY, 60)
+    assert a == data.org_day("acme", DAY, 60)
+    assert a["organization_id"] == data.org_id("acme") and isinstance(a["organization_id"], str)
+    assert data.org_id("acme") != data.org_id("beta")
+    rows = list(data.users_1_day_rows("acme", DAY, 60))
+    assert a["daily_active_users"] == len(rows)
+    assert a["daily_active_users"] <= a["weekly_active_users"] <= a["monthly_active_users"] <= 60
+    for k in data.CODE_COUNTERS:
+        assert a[k] == sum(r[k] for r in rows)
+        assert a[k] == sum(f[k] for f in a["totals_by_feature"])
+    assert (
+        sum(f["code_generation_activity_count"] for f in a["totals_by_language_model"])
+        == a["code_generation_activity_count"]
+    )
+    # shared logins across orgs, different activity
+    b_rows = list(data.users_1_day_rows("beta", DAY, 60))
+    assert {r["user_login"] for r in rows} & {r["user_login"] for r in b_rows}
+    assert rows[0]["user_id"] >= 100001
+
+
+def test_seats_never_used_and_dormant():
+    today = date(2026, 11, 20)
+    seats = data.seats_page("acme", 40, today, 1, 100)
+    never = [s for s in seats if s["last_activity_at"] is None]
+    dormant = [
+        s for s in seats if s["last_activity_at"] and s["last_activity_at"] < (today - timedelta(days=30)).isoformat()
+    ]
+    assert never and dormant
+    b = data.billing("acme", 40, today)
+    assert b["seat_breakdown"]["total"] == 40
+    assert b["seat_breakdown"]["active_this_cycle"] + b["seat_breakdown"]["inactive_this_cycle"] == 40
+    members = data.team_members(40)
+    assert 0 < len(members["tiny"]) < 5
+
+
+def test_10k_seat_users_report_is_fast(sim, make_client):
+    _, state = sim
+    state.set_org("acme", tokens=[TOKEN], seats=10000, shards=2)
+    c = make_client()
+    t = time.perf_counter()
+    rep = c.report_day("users-1-day", DAY - timedelta(days=1))
+    elapsed = time.perf_counter() - t
+    assert len(rep.records) > 5000
+    assert elapsed < 10  # generous; the benchmark in bench/ measures the real number
+
+
+def test_main_parses_config(tmp_path, monkeypatch):
+    cfg = tmp_path / "sim.json"
+    cfg.write_text(json.dumps({"orgs": {"acme": {"seats": 10}}, "latency_ms": 5}))
+    seen = {}
+
+    import uvicorn
+
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: seen.update(app=app, **kw))
+    assert main(["--port", "9999", "--config", str(cfg)]) == 0
+    assert seen["port"] == 9999
+    assert seen["app"].state.sim.org("acme").seats == 10
+    with pytest.raises(ValueError):
+        SimConfig.from_dict({"orgs": {"x": {"bogus": 1}}})
