@@ -1,0 +1,11 @@
+"""LLM insights: fact gathering, prompt, schema, Claude call, grounding, rule fallback, checks."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+
+def definitions() -> dg.Definitions:
+    from insights_assets.assets import INSIGHT_ASSETS, INSIGHT_CHECKS, insights_automation_sensor
+
+    return dg.Definitions(assets=INSIGHT_ASSETS, asset_checks=INSIGHT_CHECKS, sensors=[insights_automation_sensor])

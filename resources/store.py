@@ -64,6 +64,7 @@ class Team:
     copilot_last_success_run_started_at: datetime | None
     copilot_consecutive_failures: int
     onboarding_pipeline_status: str
+    onboarding_started_at: datetime | None
     created_at: datetime
     updated_at: datetime
 
@@ -81,6 +82,7 @@ class Team:
             copilot_last_success_run_started_at=as_utc(m["copilot_last_success_run_started_at"]),
             copilot_consecutive_failures=m["copilot_consecutive_failures"],
             onboarding_pipeline_status=m["onboarding_pipeline_status"],
+            onboarding_started_at=as_utc(m["onboarding_started_at"]),
             created_at=as_utc(m["created_at"]),  # type: ignore[arg-type]
             updated_at=as_utc(m["updated_at"]),  # type: ignore[arg-type]
         )
@@ -203,9 +205,11 @@ class Store:
     def set_onboarding(self, team_id: int, status: str, *, conn: Connection | None = None) -> None:
         if status not in tables.ONBOARDING_STATUSES:
             raise InvalidInput(f"unknown onboarding status {status!r}")
-        stmt = teams.update().where(teams.c.id == team_id).values(
-            onboarding_pipeline_status=status, updated_at=utcnow()
-        )
+        now = utcnow()
+        values: dict[str, Any] = {"onboarding_pipeline_status": status, "updated_at": now}
+        if status == "syncing_copilot":
+            values["onboarding_started_at"] = now
+        stmt = teams.update().where(teams.c.id == team_id).values(**values)
         if conn is not None:
             conn.execute(stmt)
             return

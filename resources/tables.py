@@ -43,6 +43,7 @@ teams = sa.Table(
     sa.Column("copilot_last_success_run_started_at", UTC_TS),
     sa.Column("copilot_consecutive_failures", sa.Integer, nullable=False, server_default="0"),
     sa.Column("onboarding_pipeline_status", sa.String(32), nullable=False, server_default="not_started"),
+    sa.Column("onboarding_started_at", UTC_TS),  # when the current onboarding cycle began
     sa.Column("created_at", UTC_TS, nullable=False),
     sa.Column("updated_at", UTC_TS, nullable=False),
     sa.CheckConstraint(

@@ -32,6 +32,7 @@ def upgrade() -> None:
         sa.Column(
             "onboarding_pipeline_status", sa.String(length=32), server_default="not_started", nullable=False
         ),
+        sa.Column("onboarding_started_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint(

@@ -1,0 +1,246 @@
+"""Team × day Copilot assets: usage (organization report), per-user and per-GitHub-team usage, seats.
+
+All three are range-aware (``BackfillPolicy.single_run``): one run may carry one team-day or many.
+Writes are delete-then-insert per team-day in one transaction (``Store.replace_team_day``).
+"""
+
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import dagster as dg
+
+from copilot_assets import parsing
+from copilot_assets.checks import USAGE_CHECK_SPECS, usage_check_results
+from copilot_assets.partitions import TeamDay, team_day_partitions
+from copilot_assets.sync import (
+    DayResult,
+    TeamSync,
+    already_materialized_in_run,
+    finish,
+    preview_md,
+    sync_team_days,
+)
+from resources.app_store import StoreResource
+from resources.github import GitHubResource
+from resources.github_errors import GitHubError
+
+GITHUB_POOL = "github_api"
+# transient errors are retried inside the client; one more step attempt covers a longer outage
+RETRY = dg.RetryPolicy(max_retries=1, delay=30, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
+# a range that touches this many of the last 28 days is fetched through the *-28-day/latest reports
+USE_28_DAY_MIN_DAYS = 3
+
+COMMON: dict[str, Any] = dict(
+    partitions_def=team_day_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    output_required=False,
+    group_name="copilot",
+    owners=["team:analytics"],
+    pool=GITHUB_POOL,
+    retry_policy=RETRY,
+)
+
+
+def _wants_28_day(days: list[date]) -> bool:
+    today = datetime.now(UTC).date()
+    return sum(1 for d in days if today - timedelta(days=29) <= d < today) >= USE_28_DAY_MIN_DAYS
+
+
+def _org_28_day(sync: TeamSync, log: Any) -> dict[date, tuple[parsing.OrgDayRows, dict]]:
+    """organization-28-day/latest, fetched once per team and run when the range covers recent days."""
+    if "org28" not in sync.cache:
+        by_day: dict[date, tuple[parsing.OrgDayRows, dict]] = {}
+        if _wants_28_day(sync.days):
+            try:
+                report = sync.client.report_latest_28("organization-28-day")
+            except GitHubError as exc:
+                if exc.error_kind in ("token_revoked", "access_denied"):
+                    raise
+                log.warning(f"{sync.team.slug}: 28-day report unavailable ({exc.error_kind}); using 1-day reports")
+                report = None
+            if report is not None:
+                parsed = parsing.parse_org_28_day(report.records)
+                raw = {str(item.get("day")): item for obj in report.records
+                       for item in (obj.get("day_totals") or []) if isinstance(item, dict)}
+                by_day = {d: (rows, raw.get(d.isoformat(), {})) for d, rows in parsed.items()}
+        sync.cache["org28"] = by_day
+    return sync.cache["org28"]
+
+
+def _no_report(sync: TeamSync, day: date, report: str) -> DayResult:
+    """204 / empty report: recorded as an observation; rows already stored are kept (design §9.8)."""
+    sync.store.record_observation(sync.team.id, day, report, "no_report", run_id=sync.run_id)
+    return DayResult(TeamDay(day, sync.team.slug), ok=True, no_report=True, metadata={"rows_written": 0})
+
+
+# ----------------------------------------------------------------------------- copilot_usage
+def fetch_usage_day(sync: TeamSync, day: date, log: Any) -> DayResult:
+    cached = _org_28_day(sync, log).get(day)
+    if cached is not None:
+        rows, raw = cached
+        source = "organization-28-day"
+    else:
+        source = "organization-1-day"
+        report = sync.client.report_day(source, day)
+        records = [r for r in (report.records if report else []) if str(r.get("day", day)) == day.isoformat()]
+        if not records:
+            return _no_report(sync, day, source)
+        raw = records[-1]
+        rows = parsing.parse_org_day(raw)
+    now = datetime.now(UTC)
+    usage = {**rows.usage, "source_report": source, "fetched_at": now}
+    usage.pop("day", None)
+    tables_rows = {
+        "copilot_usage_daily": [usage],
+        "copilot_language_daily": rows.languages,
+        "copilot_editor_daily": rows.editors,
+        "copilot_model_daily": rows.models,
+        "copilot_feature_daily": rows.features,
+    }
+    tables_rows = {k: [{c: v for c, v in r.items() if c != "day"} for r in rs] for k, rs in tables_rows.items()}
+    written = sync.store.replace_team_day(sync.team.id, day, tables_rows, raw_reports={source: [raw]})
+    md: dict[str, Any] = {
+        "source_report": source,
+        "active_users": int(usage.get("daily_active_users") or 0),
+        "code_acceptances": int(usage.get("code_acceptance_activity_count") or 0),
+        "lines_accepted": int(usage.get("loc_added_sum") or 0),
+        "top_languages": preview_md(
+            sorted(rows.languages, key=lambda r: -int(r.get("code_acceptance_activity_count") or 0)),
+            ["language", "code_generation_activity_count", "code_acceptance_activity_count", "acceptance_rate"],
+        ),
+    }
+    if usage.get("acceptance_rate") is not None:
+        md["acceptance_rate"] = float(usage["acceptance_rate"])
+    return DayResult(TeamDay(day, sync.team.slug), ok=True, rows=written, metadata=md)
+
+
+@dg.asset(
+    description="Daily Copilot usage per team from GitHub's organization-1-day report (or the 28-day report "
+    "for recent ranges): copilot_usage_daily plus language, editor, model and feature breakdowns. "
+    "The raw report is kept per team-day in copilot_raw_reports.",
+    kinds={"github", "sql"},
+    check_specs=USAGE_CHECK_SPECS,
+    **COMMON,
+)
+def copilot_usage(context: dg.AssetExecutionContext, store: StoreResource, github: GitHubResource):
+    s = store.get()
+    results = sync_team_days(context, store=s, github=github, what="copilot_usage",
+                             fetch_day=lambda sync, day: fetch_usage_day(sync, day, context.log),
+                             skip_done=already_materialized_in_run(context))
+    yield from finish(context, results, store=s, what="copilot_usage", apply_success=True,
+                      check_results=lambda: usage_check_results(s.engine))
+
+
+# ----------------------------------------------------------------------------- copilot_user_usage
+def _users_28_day(sync: TeamSync, log: Any) -> list[dict] | None:
+    if "users28" not in sync.cache:
+        records = None
+        if _wants_28_day(sync.days):
+            try:
+                report = sync.client.report_latest_28("users-28-day")
+                records = report.records if report else None
+            except GitHubError as exc:
+                if exc.error_kind in ("token_revoked", "access_denied"):
+                    raise
+                log.warning(f"{sync.team.slug}: users-28-day unavailable ({exc.error_kind}); using 1-day reports")
+        sync.cache["users28"] = records
+        sync.cache["users28_days"] = {str(r.get("day")) for r in records or []}
+    return sync.cache["users28"]
+
+
+def fetch_user_usage_day(sync: TeamSync, day: date, log: Any) -> DayResult:
+    users28 = _users_28_day(sync, log)
+    if users28 is not None and day.isoformat() in sync.cache["users28_days"]:
+        users = [r for r in users28 if str(r.get("day")) == day.isoformat()]
+        users_source = "users-28-day"
+    else:
+        users_source = "users-1-day"
+        report = sync.client.report_day(users_source, day)
+        users = report.records if report else []
+    if not users:
+        return _no_report(sync, day, "users-1-day")
+    teams_report = sync.client.report_day("user-teams-1-day", day)
+    memberships = teams_report.records if teams_report else []
+    user_rows, team_rows = parsing.join_users_teams(users, memberships, day)
+    strip = lambda rows: [{c: v for c, v in r.items() if c != "day"} for r in rows]  # noqa: E731
+    written = sync.store.replace_team_day(
+        sync.team.id, day,
+        {"copilot_user_daily": strip(user_rows), "copilot_github_team_daily": strip(team_rows)},
+        raw_reports={"users-1-day": [r for r in users if str(r.get("day")) == day.isoformat()],
+                     "user-teams-1-day": memberships},
+    )
+    md = {
+        "users_source": users_source,
+        "users": len(user_rows),
+        "engaged_users": sum(1 for r in user_rows if r.get("engaged")),
+        "github_teams": len(team_rows),
+        "github_teams_below_threshold": sum(1 for r in team_rows if r.get("below_threshold")),
+        "github_team_preview": preview_md(
+            sorted(team_rows, key=lambda r: -int(r.get("active_users") or 0)),
+            ["github_team_slug", "active_users", "engaged_users", "acceptance_rate", "below_threshold"],
+        ),
+    }
+    return DayResult(TeamDay(day, sync.team.slug), ok=True, rows=written, metadata=md)
+
+
+@dg.asset(
+    description="Per-user and per-GitHub-team daily Copilot usage: users-1-day joined with user-teams-1-day "
+    "of the same day. GitHub teams with fewer than 5 Copilot users are kept, flagged below_threshold.",
+    kinds={"github", "sql"},
+    **COMMON,
+)
+def copilot_user_usage(context: dg.AssetExecutionContext, store: StoreResource, github: GitHubResource):
+    s = store.get()
+    results = sync_team_days(context, store=s, github=github, what="copilot_user_usage",
+                             fetch_day=lambda sync, day: fetch_user_usage_day(sync, day, context.log),
+                             skip_done=already_materialized_in_run(context))
+    yield from finish(context, results, store=s, what="copilot_user_usage", apply_success=False)
+
+
+# ----------------------------------------------------------------------------- copilot_seats
+SEAT_HISTORY_NOTE = ("GitHub keeps no seat history: a seat snapshot can only be taken for today "
+                     "(or stored under yesterday, the latest complete day)")
+
+
+def fetch_seats_day(sync: TeamSync, day: date, log: Any) -> DayResult:
+    now = datetime.now(UTC)
+    if day not in (now.date(), now.date() - timedelta(days=1)):
+        log.info(f"copilot_seats {sync.team.slug} {day}: not materialized. {SEAT_HISTORY_NOTE}.")
+        return DayResult(TeamDay(day, sync.team.slug), skipped="no seat history for past dates")
+    billing = sync.client.billing()
+    seats = sync.client.seats()
+    row = parsing.parse_seats(billing, seats, now, day)
+    row = {c: v for c, v in row.items() if c != "day"}
+    written = sync.store.replace_team_day(sync.team.id, day, {"copilot_seat_snapshots": [row]},
+                                          raw_reports={"billing": [billing]})
+    total = int(row["total_seats"] or 0)
+    md = {
+        "total_seats": total,
+        "active_seats": int(row["active_seats"] or 0),
+        "never_used_seats": int(row["never_used"] or 0),
+        "dormant_30d_seats": int(row["dormant_30d"] or 0),
+        "snapshot_at": dg.MetadataValue.timestamp(now),
+        "plan_type": str(row.get("plan_type") or "unknown"),
+    }
+    if total:
+        md["seat_utilisation"] = round(int(row["active_seats"] or 0) / total, 4)
+    return DayResult(TeamDay(day, sync.team.slug), ok=True, rows=written, metadata=md)
+
+
+@dg.asset(
+    description="Seat snapshot per team-day from /copilot/billing and /copilot/billing/seats. "
+    + SEAT_HISTORY_NOTE + "; older dates are skipped with that reason in the log. 'Never used' = no "
+    "last_activity_at (GitHub also clears it after 90 idle days); dormant = last activity > 30 days ago.",
+    kinds={"github", "sql"},
+    **COMMON,
+)
+def copilot_seats(context: dg.AssetExecutionContext, store: StoreResource, github: GitHubResource):
+    s = store.get()
+    results = sync_team_days(context, store=s, github=github, what="copilot_seats",
+                             fetch_day=lambda sync, day: fetch_seats_day(sync, day, context.log),
+                             skip_done=already_materialized_in_run(context))
+    yield from finish(context, results, store=s, what="copilot_seats", apply_success=False)
+
+
+COPILOT_ASSETS = [copilot_usage, copilot_user_usage, copilot_seats]

@@ -1,0 +1,278 @@
+"""`copilot-flow`: the operator's command line (team admin, flags, store migrations, simulators).
+
+Bad input ends with one clear ``error: …`` line on stderr and exit code 2; nothing is written.
+Tokens are read from an environment variable or stdin, never from argv, and never printed.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import wraps
+from typing import Any
+
+import click
+
+from resources.secrets import Secret, SecretKeyMissing
+from resources.validation import InvalidInput
+
+EXIT_BAD_INPUT = 2
+
+
+def _fail(message: str, code: int = EXIT_BAD_INPUT) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+def friendly_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except InvalidInput as exc:
+            _fail(str(exc))
+        except SecretKeyMissing as exc:
+            _fail(str(exc))
+        return None
+
+    return wrapper
+
+
+def _store():  # -> Store, migrated (the CLI upgrades the schema automatically)
+    from resources.store import Store
+
+    store = Store()
+    store.upgrade()
+    return store
+
+
+def _fmt_time(value: datetime | None) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if value else "never"
+
+
+def _table(headers: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
+    line = "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))
+    out = [line, "  ".join("-" * w for w in widths)]
+    out += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
+    return "\n".join(out)
+
+
+@click.group()
+def main() -> None:
+    """Copilot Data Flow: GitHub Copilot usage history per team, on Dagster."""
+
+
+# ---------------------------------------------------------------------------- db
+@main.group()
+def db() -> None:
+    """App store schema."""
+
+
+@db.command("upgrade")
+@friendly_errors
+def db_upgrade() -> None:
+    """Apply Alembic migrations up to head (idempotent)."""
+    from resources.config import redact_url
+
+    store = _store()
+    click.echo(f"app store at {redact_url(store.url)} is at revision {store.current_revision()}")
+
+
+# ---------------------------------------------------------------------------- teams
+@main.group()
+def teams() -> None:
+    """Add, connect, disconnect and inspect teams."""
+
+
+@teams.command("add")
+@click.argument("slug")
+@click.option("--org", required=True, help="GitHub organization login")
+@click.option("--name", required=True, help="display name")
+@friendly_errors
+def teams_add(slug: str, org: str, name: str) -> None:
+    team = _store().add_team(slug, name=name, github_org=org)
+    click.echo(f"added team {team.slug} (org {team.github_org}); status {team.copilot_status}")
+
+
+def _read_token(token_env: str | None) -> Secret:
+    if token_env:
+        if token_env not in os.environ:
+            raise InvalidInput(f"environment variable {token_env} is not set")
+        value = os.environ[token_env]
+    else:
+        if sys.stdin is None or sys.stdin.isatty():
+            raise InvalidInput("no token: pass --token-env VAR or pipe the token on stdin")
+        value = sys.stdin.read()
+    value = value.strip()
+    if not value:
+        raise InvalidInput("token is empty")
+    if any(c.isspace() for c in value):
+        raise InvalidInput("token contains whitespace")
+    return Secret(value)
+
+
+@teams.command("connect")
+@click.argument("slug")
+@click.option("--token-env", metavar="VAR", help="read the token from this environment variable (else stdin)")
+@click.option("--skip-verify", is_flag=True, help="store without checking org admin access (offline setup)")
+@friendly_errors
+def teams_connect(slug: str, token_env: str | None, skip_verify: bool) -> None:
+    """Store the team's GitHub token (encrypted), verify it and mark the team connected."""
+    from copilot_assets.onboarding import connect_team
+
+    store = _store()
+    team = store.get_team(slug)
+    token = _read_token(token_env)
+    result = connect_team(store, team, token, verify=not skip_verify)
+    click.echo(result)
+
+
+@teams.command("disconnect")
+@click.argument("slug")
+@friendly_errors
+def teams_disconnect(slug: str) -> None:
+    """Mark the team disabled. No data is deleted."""
+    from copilot_assets import status as sm
+    from copilot_assets.team_health import apply_event
+
+    store = _store()
+    team = store.get_team(slug)
+    apply_event(store, team, sm.Disconnected(at=datetime.now(UTC)), actor="cli")
+    click.echo(f"team {slug} disconnected (status disabled); its history is kept")
+
+
+@teams.command("list")
+@friendly_errors
+def teams_list() -> None:
+    rows = [
+        [t.slug, t.github_org, t.copilot_status, t.copilot_status_reason or "-",
+         _fmt_time(t.copilot_last_sync_at), str(t.copilot_consecutive_failures), t.onboarding_pipeline_status]
+        for t in _store().list_teams()
+    ]
+    click.echo(_table(["slug", "org", "status", "reason", "last sync", "failures", "onboarding"], rows))
+
+
+@teams.command("status")
+@click.argument("slug")
+@click.option("--events", default=10, show_default=True, help="how many status events to show")
+@friendly_errors
+def teams_status(slug: str, events: int) -> None:
+    """Status, reason, remediation hint, last sync, failures and recent status events."""
+    from copilot_assets.status import hint_for
+
+    store = _store()
+    t = store.get_team(slug)
+    click.echo(f"team:      {t.slug} ({t.name}, org {t.github_org})")
+    click.echo(f"status:    {t.copilot_status}" + (f" ({t.copilot_status_reason})" if t.copilot_status_reason else ""))
+    click.echo(f"hint:      {hint_for(t.copilot_status, t.copilot_status_reason)}")
+    click.echo(f"last sync: {_fmt_time(t.copilot_last_sync_at)}")
+    click.echo(f"failures:  {t.copilot_consecutive_failures} consecutive")
+    click.echo(f"onboarding: {t.onboarding_pipeline_status}")
+    evs = store.status_events(t.id, limit=events)
+    click.echo("events:" if evs else "events:    none")
+    for e in evs:
+        click.echo(
+            f"  {_fmt_time(e['at'])}  {e['event']:<20} {e['from_status'] or '-'} -> {e['to_status']}"
+            f"  failures {e['from_failures']}->{e['to_failures']}  reason {e['reason'] or '-'}"
+            f"  by {e['actor']}" + (f" run {e['run_id'][:8]}" if e["run_id"] else "")
+        )
+
+
+# ---------------------------------------------------------------------------- flags
+@main.group()
+def flags() -> None:
+    """Feature flags (global, with per-team overrides)."""
+
+
+@flags.command("set")
+@click.argument("name")
+@click.argument("value")
+@click.option("--team", "team_slug", help="set a per-team override instead of the global value")
+@friendly_errors
+def flags_set(name: str, value: str, team_slug: str | None) -> None:
+    value_l = value.lower()
+    if value_l not in ("on", "off"):
+        raise InvalidInput(f"flag value {value!r} must be 'on' or 'off'")
+    store = _store()
+    team_id = store.get_team(team_slug).id if team_slug else None
+    store.set_flag(name, value_l == "on", team_id=team_id)
+    click.echo(f"{name} = {value_l}" + (f" for team {team_slug}" if team_slug else " (global)"))
+
+
+@flags.command("show")
+@click.argument("name", default="integration_copilot_enabled")
+@friendly_errors
+def flags_show(name: str) -> None:
+    store = _store()
+    global_value, _ = store.flag_values(name)
+    click.echo(f"{name} global: {'not set (off)' if global_value is None else ('on' if global_value else 'off')}")
+    for t in store.list_teams():
+        d = store.flag_for_team(name, t.id)
+        click.echo(f"  {t.slug}: {'on' if d.enabled else 'off'} ({d.reason})")
+
+
+# ---------------------------------------------------------------------------- insights
+@main.group()
+def insights() -> None:
+    """LLM insights per team-day."""
+
+
+@insights.command("show")
+@click.argument("slug")
+@click.option("--date", "day", help="YYYY-MM-DD (default: the latest insight)")
+@friendly_errors
+def insights_show(slug: str, day: str | None) -> None:
+    import json
+
+    import sqlalchemy as sa
+
+    from resources.tables import insights as it
+    from resources.validation import parse_day
+
+    store = _store()
+    team = store.get_team(slug)
+    q = sa.select(it).where(it.c.team_id == team.id)
+    q = q.where(it.c.day == parse_day(day)) if day else q.order_by(it.c.day.desc()).limit(1)
+    with store.engine.connect() as conn:
+        row = conn.execute(q).mappings().first()
+    if row is None:
+        raise InvalidInput(f"no insight for team {slug}" + (f" on {day}" if day else "") +
+                           " (insights are generated for connected teams after a sync)")
+    click.echo(f"{slug} {row['day']}  source: {row['source']}" + (f" ({row['model']})" if row["model"] else "")
+               + (f"  fallback: {row['fallback_reason']}" if row["fallback_reason"] else ""))
+    click.echo(f"\n{row['headline']}\n\n{row['detail']}\n\nRecommendation: {row['recommendation']}")
+    for a in json.loads(row["actions"]):
+        click.echo(f"  - {a.get('label')}  [{a.get('metric')}]")
+    click.echo(f"tokens in/out {row['input_tokens']}/{row['output_tokens']} "
+               f"(cache read {row['cache_read_input_tokens']}), est. cost ${row['cost_usd']:.5f}")
+
+
+# ---------------------------------------------------------------------------- simulators
+@main.group()
+def simulate() -> None:
+    """Local simulators of the GitHub and Anthropic APIs."""
+
+
+@simulate.command("github", context_settings={"ignore_unknown_options": True})
+@click.option("--port", default=8787, show_default=True)
+@click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False))
+def simulate_github(port: int, config_file: str | None) -> None:
+    from simulators import github
+
+    argv = ["--port", str(port)] + (["--config", config_file] if config_file else [])
+    github.main(argv)
+
+
+@simulate.command("anthropic")
+@click.option("--port", default=8788, show_default=True)
+def simulate_anthropic(port: int) -> None:
+    from simulators import anthropic
+
+    anthropic.main(["--port", str(port)])
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

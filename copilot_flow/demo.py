@@ -1,0 +1,208 @@
+"""`make demo`: simulators, three demo teams, the onboarding and nightly sync, insights, a summary, the UI.
+
+    python -m copilot_flow.demo [--no-serve] [--port 3000]
+
+Everything runs against local simulators of GitHub and the Anthropic API (no internet), on the embedded
+default store (SQLite under $COPILOT_FLOW_HOME) and a persistent Dagster instance under
+$COPILOT_FLOW_HOME/dagster_home, so the UI shows the demo's runs, partitions and metadata afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+GITHUB_PORT = 8787
+ANTHROPIC_PORT = 8788
+
+DEMO_TEAMS = [
+    # slug, name, org, simulator config, the status the demo ends with
+    ("acme", "Acme Web Platform", "acme-corp", {"seats": 50, "shards": 2}, "connected"),
+    ("globex", "Globex Payments", "globex", {"seats": 30}, "token_revoked"),
+    ("initech", "Initech Tools", "initech", {"seats": 3}, "insufficient_licenses"),
+]
+
+
+def _port_free(port: int) -> bool:
+    import socket
+
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) != 0
+
+
+def _say(msg: str) -> None:
+    print(f"[demo] {msg}", flush=True)
+
+
+def prepare_home() -> tuple[Path, Path]:
+    from resources import config
+
+    home = config.home()
+    marker = home / ".demo"
+    db = home / "copilot_flow.db"
+    dagster_home = home / "dagster_home"
+    if marker.exists() or not db.exists():  # the demo owns this home: start from a clean slate
+        for p in home.glob("copilot_flow.db*"):
+            p.unlink()
+        shutil.rmtree(dagster_home, ignore_errors=True)
+        marker.write_text("created by `make demo`; the demo resets this home on each run\n")
+    dagster_home.mkdir(parents=True, exist_ok=True)
+    shutil.copy(ROOT / "dagster.yaml", dagster_home / "dagster.yaml")
+    os.environ["DAGSTER_HOME"] = str(dagster_home)
+    return home, dagster_home
+
+
+def start_simulators() -> tuple[str, str, list]:
+    from simulators import anthropic as anthropic_sim
+    from simulators import github as github_sim
+    from simulators.serve import start_in_thread
+
+    gh_cfg = {"orgs": {org: {"tokens": [f"demo-{slug}-token"], **cfg} for slug, _, org, cfg, _ in DEMO_TEAMS}}
+    gh = start_in_thread(github_sim.create_app(gh_cfg), GITHUB_PORT if _port_free(GITHUB_PORT) else None)
+    an = start_in_thread(anthropic_sim.create_app(), ANTHROPIC_PORT if _port_free(ANTHROPIC_PORT) else None)
+    os.environ["COPILOT_FLOW_GITHUB_API_URL"] = gh.url
+    os.environ["ANTHROPIC_BASE_URL"] = an.url
+    os.environ["ANTHROPIC_API_KEY"] = "demo-simulator-key"  # the simulator accepts any key
+    return gh.url, an.url, [gh, an]
+
+
+def seed(store) -> None:
+    from copilot_assets.onboarding import connect_team
+    from resources.flags import COPILOT_FLAG
+    from resources.secrets import Secret
+
+    store.set_flag(COPILOT_FLAG, True)
+    for slug, name, org, _, _ in DEMO_TEAMS:
+        try:
+            team = store.get_team(slug)
+        except Exception:
+            team = store.add_team(slug, name=name, github_org=org)
+        _say(connect_team(store, team, Secret(f"demo-{slug}-token")))
+
+
+def revoke_in_github(gh_url: str, org: str, cfg: dict) -> None:
+    """The customer revokes globex's token in GitHub after connecting (the simulator now answers 401)."""
+    httpx.post(f"{gh_url}/_sim/orgs/{org}", json={**cfg, "tokens": ["a-newer-token-we-do-not-have"]}).raise_for_status()
+
+
+def run_pipeline(store) -> dict:
+    import dagster as dg
+
+    from copilot_flow.local_runs import execute_run_request, tick_sensor
+    from definitions import defs
+
+    instance = dg.DagsterInstance.get()
+    summary: dict = {"runs": []}
+
+    tick_sensor(defs, instance, "copilot_teams_sensor")  # adds the teams partitions
+    _say(f"teams partitions: {instance.get_dynamic_partitions('teams')}")
+
+    # onboarding: syncing_copilot → (28-day sync) → llm_processing → (insights) → complete
+    for _ in range(4):
+        result = tick_sensor(defs, instance, "copilot_onboarding_sensor")
+        for rr in result.run_requests or []:
+            run = execute_run_request(defs, instance, rr)
+            team = rr.tags.get("copilot/onboarding")
+            summary["runs"].append((rr.tags.get("copilot/onboarding_step", "?"), team, run.status.value))
+            _say(f"onboarding run {rr.tags.get('copilot/onboarding_step')} for {team}: {run.status.value}")
+        if not result.run_requests and all(
+            t.onboarding_pipeline_status in ("complete", "failed") for t in store.list_teams()
+        ):
+            break
+
+    # the nightly schedule, as the daemon would evaluate it at 04:45 UTC today
+    tick = datetime.now(UTC).replace(hour=4, minute=45, second=0, microsecond=0)
+    schedule = defs.resolve_schedule_def("copilot_nightly_sync")
+    ctx = dg.build_schedule_context(instance=instance, scheduled_execution_time=tick,
+                                    resources={"store": defs.resources["store"]})
+    data = schedule.evaluate_tick(ctx)
+    if data.skip_message:
+        _say(f"nightly skipped: {data.skip_message}")
+    for rr in data.run_requests or []:
+        run = execute_run_request(defs, instance, rr)
+        summary["runs"].append(("nightly", rr.tags.get("copilot/teams"), run.status.value))
+        _say(f"nightly run {rr.tags.get('copilot/dates')} teams {rr.tags.get('copilot/teams')}: {run.status.value}")
+    return summary
+
+
+def print_summary(store, url: str | None) -> None:
+    from click.testing import CliRunner
+
+    from copilot_flow.cli import main as cli
+
+    runner = CliRunner()
+    print("\n=== copilot-flow teams list ===", flush=True)
+    print(runner.invoke(cli, ["teams", "list"]).output, flush=True)
+    for slug, *_rest, expected in DEMO_TEAMS:
+        status = store.get_team(slug).copilot_status
+        mark = "ok" if status == expected else f"UNEXPECTED (wanted {expected})"
+        print(f"  {slug:<8} {status:<22} {mark}")
+    print("\n=== copilot-flow insights show acme ===", flush=True)
+    print(runner.invoke(cli, ["insights", "show", "acme"]).output, flush=True)
+    if url:
+        print(f"Dagster UI: {url}\n"
+              "  - Assets → copilot_usage → Partitions: the team × date grid (acme materialized; globex and "
+              "initech failed on the nightly dates)\n"
+              "  - Automation: copilot_nightly_sync (04:45 UTC) and the sensors, running\n"
+              "  - Materialize → pick dates for team acme → Launch backfill: it runs against the simulator\n"
+              "  - copilot_usage → Events/Plots: active users and acceptance rate per team-day", flush=True)
+
+
+def serve(port: int, dagster_home: Path) -> int:
+    env = {**os.environ, "DAGSTER_HOME": str(dagster_home)}
+    cmd = [sys.executable, "-m", "dagster", "dev", "-w", str(ROOT / "workspace.yaml"),
+           "-h", "127.0.0.1", "-p", str(port)]
+    _say("starting `dagster dev` (webserver + daemon); Ctrl-C stops everything")
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
+    try:
+        return proc.wait()
+    except KeyboardInterrupt:
+        proc.send_signal(signal.SIGINT)
+        try:
+            return proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            return 130
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="copilot_flow.demo", description=__doc__)
+    parser.add_argument("--no-serve", action="store_true", help="print the summary and exit")
+    parser.add_argument("--port", type=int, default=3000)
+    args = parser.parse_args(argv)
+
+    started = time.monotonic()
+    home, dagster_home = prepare_home()
+    _say(f"home {home}; Dagster instance {dagster_home}")
+    gh_url, an_url, servers = start_simulators()
+    _say(f"GitHub simulator {gh_url}; Anthropic simulator {an_url}")
+
+    from resources.app_store import store_for
+
+    store = store_for()
+    seed(store)
+    revoke_in_github(gh_url, "globex", DEMO_TEAMS[1][3])
+    _say("globex's token was revoked in GitHub after connecting (the simulator now answers 401)")
+    run_pipeline(store)
+    url = None if args.no_serve else f"http://127.0.0.1:{args.port}"
+    print_summary(store, url)
+    _say(f"done in {time.monotonic() - started:.1f}s")
+    if args.no_serve:
+        for s in servers:
+            s.stop()
+        return 0
+    return serve(args.port, dagster_home)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,54 @@
+"""Run schedules, sensors and run requests in-process against a real instance (demo, tests, benches).
+
+The daemon does the same work in production; this module lets the demo and tests drive the very same
+definitions step by step, including the run-failure sensor after a failed run.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dagster as dg
+
+
+def all_assets_and_checks(defs: dg.Definitions) -> list[Any]:
+    return [*(defs.assets or []), *(defs.asset_checks or [])]
+
+
+def tick_sensor(defs: dg.Definitions, instance: dg.DagsterInstance, name: str, cursor: str | None = None):
+    """Evaluate a sensor once like the daemon: dynamic partition requests are applied to the instance."""
+    sensor = defs.resolve_sensor_def(name)
+    ctx = dg.build_sensor_context(instance=instance, cursor=cursor, resources=defs.resources, definitions=defs)
+    with dg.partition_loading_context(dynamic_partitions_store=instance):
+        data = sensor.evaluate_tick(ctx)
+    for req in data.dynamic_partitions_requests or []:
+        if isinstance(req, dg.AddDynamicPartitionsRequest):
+            instance.add_dynamic_partitions(req.partitions_def_name, list(req.partition_keys))
+    return data
+
+
+def execute_run_request(defs: dg.Definitions, instance: dg.DagsterInstance, rr: dg.RunRequest,
+                        *, apply_failure_sensor: bool = True) -> dg.DagsterRun:
+    result = dg.materialize(
+        assets=all_assets_and_checks(defs),
+        selection=rr.asset_selection,
+        instance=instance,
+        resources=defs.resources,
+        tags=dict(rr.tags),
+        partition_key=rr.partition_key,
+        raise_on_error=False,
+    )
+    if not result.success and apply_failure_sensor:
+        run_failure_sensor_tick(defs, instance, result)
+    return result.dagster_run
+
+
+def run_failure_sensor_tick(defs: dg.Definitions, instance: dg.DagsterInstance, result) -> None:
+    ctx = dg.build_run_status_sensor_context(
+        sensor_name="copilot_failure_sensor",
+        dagster_instance=instance,
+        dagster_run=result.dagster_run,
+        dagster_event=result.get_run_failure_event(),
+        resources=defs.resources,
+    ).for_run_failure()
+    defs.resolve_sensor_def("copilot_failure_sensor")(ctx)

@@ -1,0 +1,132 @@
+"""`copilot_insights`: one grounded insight per connected team-day, regenerated when its metrics change.
+
+Facts are computed from the store (last 28 days + latest seats); Claude only explains them. Rules take
+over when there is no API key, the API fails, or the output is invalid or ungrounded.
+"""
+
+
+import json
+from datetime import UTC, datetime
+
+import dagster as dg
+import sqlalchemy as sa
+
+from copilot_assets.assets import copilot_seats, copilot_usage, copilot_user_usage
+from copilot_assets.partitions import team_day_partitions, team_days_of
+from insights_assets.facts import Facts
+from insights_assets.generate import InsightResult, collect_batch, custom_id_for, generate_insight, submit_batch
+from insights_assets.grounding import check_grounding
+from insights_assets.load import load_facts
+from insights_assets.schema import InsightOutput
+from resources import tables
+from resources.app_store import StoreResource
+from resources.llm import AnthropicResource
+
+LLM_POOL = "llm_api"
+BATCH_MIN_TEAM_DAYS = 20  # nightly regeneration of many teams goes through the Batches API (50% price)
+
+# fresh metrics for the latest team-day → regenerate (per team: a revoked team never blocks others)
+INSIGHTS_CONDITION = (
+    dg.AutomationCondition.in_latest_time_window()
+    & dg.AutomationCondition.any_deps_updated().since_last_handled()
+    & ~dg.AutomationCondition.any_deps_missing()
+    & ~dg.AutomationCondition.any_deps_in_progress()
+    & ~dg.AutomationCondition.in_progress()
+).with_label("team-day metrics fresh")
+
+
+@dg.asset(
+    partitions_def=team_day_partitions,
+    deps=[copilot_usage, copilot_user_usage, copilot_seats],
+    automation_condition=INSIGHTS_CONDITION,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    output_required=False,
+    group_name="insights",
+    owners=["team:analytics"],
+    kinds={"anthropic", "sql"},
+    pool=LLM_POOL,
+    description="An LLM insight per connected team-day from facts computed over the last 28 days and the "
+    "latest seat snapshot. Claude (structured output, cached system prompt) explains; a grounding check "
+    "rejects any number that is not a fact; rules take over on any failure (source = rules).",
+)
+def copilot_insights(context: dg.AssetExecutionContext, store: StoreResource, llm: AnthropicResource):
+    s = store.get()
+    items: list[tuple[str, Facts]] = []
+    for td in team_days_of(context):
+        team = s.get_team(td.team)
+        if team.copilot_status != "connected":
+            context.log.info(f"{td.team} {td.day}: team is {team.copilot_status}; no insight (connected teams only)")
+            continue
+        with s.engine.connect() as conn:
+            facts = load_facts(conn, team.id, td.day, seat_price_usd=llm.seat_price_usd)
+        items.append((td.team, facts))
+    if not items:
+        return
+
+    results: dict[str, InsightResult] = {}
+    if len(items) >= BATCH_MIN_TEAM_DAYS and llm.configured():
+        by_cid = {custom_id_for(f.team_id, f.day): f for _, f in items}
+        batch_id = submit_batch(list(by_cid.items()), llm)
+        context.log.info(f"submitted {len(by_cid)} insights as Message Batch {batch_id}")
+        results = collect_batch(batch_id, by_cid, llm)
+    for slug, facts in items:
+        cid = custom_id_for(facts.team_id, facts.day)
+        result = results.get(cid) or generate_insight(facts, llm)
+        s.replace_team_day(facts.team_id, facts.day,
+                           {"insights": [_row(result, facts, context.run_id)]})
+        md = {
+            "team": slug,
+            "day": facts.day.isoformat(),
+            **result.metadata(),
+            "headline": result.output.headline,
+            "facts": dg.MetadataValue.json(facts.as_dict()),
+        }
+        for name in ("active_users_avg", "acceptance_rate", "seat_utilisation"):
+            value = facts.numbers.get(name)
+            if isinstance(value, int | float):
+                md[name] = float(value)
+        context.log.info(f"insight {slug} {facts.day}: source={result.source}"
+                         + (f" (fallback: {result.fallback_reason})" if result.fallback_reason else ""))
+        yield dg.AssetMaterialization(asset_key=context.asset_key,
+                                      partition=str(dg.MultiPartitionKey({"date": facts.day.isoformat(),
+                                                                          "team": slug})),
+                                      metadata=md)
+
+
+def _row(result: InsightResult, facts: Facts, run_id: str) -> dict:
+    row = result.to_row(facts, created_at=datetime.now(UTC), run_id=run_id)
+    row.pop("team_id", None)
+    row.pop("day", None)
+    return row
+
+
+@dg.asset_check(asset=copilot_insights, blocking=False,
+                description="Every stored insight cites only numbers that are among its facts.")
+def copilot_insights_grounded(store: StoreResource) -> dg.AssetCheckResult:
+    i = tables.insights
+    bad: list[str] = []
+    checked = 0
+    with store.get().engine.connect() as conn:
+        rows = conn.execute(sa.select(i.c.team_id, i.c.day, i.c.headline, i.c.detail, i.c.recommendation,
+                                      i.c.actions, i.c.cited_numbers, i.c.facts)).mappings().all()
+    for r in rows:
+        checked += 1
+        output = InsightOutput.model_validate({
+            "headline": r["headline"], "detail": r["detail"], "recommendation": r["recommendation"],
+            "actions": json.loads(r["actions"]), "cited_numbers": json.loads(r["cited_numbers"]),
+        })
+        if not check_grounding(output, Facts.from_json(r["facts"])).passed:
+            bad.append(f"t{r['team_id']}_{r['day']}")
+    return dg.AssetCheckResult(passed=not bad, metadata={"insights_checked": checked,
+                                                         "ungrounded": ", ".join(bad[:20]) or "none"})
+
+
+insights_automation_sensor = dg.AutomationConditionSensorDefinition(
+    "copilot_insights_automation",
+    target=dg.AssetSelection.assets(copilot_insights),
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    minimum_interval_seconds=60,
+)
+
+INSIGHT_ASSETS = [copilot_insights]
+INSIGHT_CHECKS = [copilot_insights_grounded]

@@ -1,0 +1,89 @@
+"""Read the frames ``compute_facts`` needs for one team-day (SQLAlchemy Core, strictly one team).
+
+Every select filters by ``team_id`` (tenant isolation is a product requirement) and by the day range.
+Logins are never selected: ``copilot_user_daily`` is read as ``user_id`` + counters only.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+
+from resources import tables as t
+
+from .facts import Facts, compute_facts
+
+_COUNTERS = (
+    "user_initiated_interaction_count",
+    "code_generation_activity_count",
+    "code_acceptance_activity_count",
+    "loc_suggested_to_add_sum",
+    "loc_added_sum",
+)
+
+_USER_COLUMNS = ("day", "user_id", *_COUNTERS)  # never user_login
+
+
+def _frame(conn: sa.Connection, table: sa.Table, columns: list[str], team_id: int, start: date, end: date):
+    stmt = (
+        sa.select(*(table.c[name] for name in columns))
+        .where(table.c.team_id == team_id, table.c.day >= start, table.c.day <= end)
+        .order_by(table.c.day)
+    )
+    rows = conn.execute(stmt).mappings().all()
+    return pd.DataFrame([dict(r) for r in rows], columns=columns)
+
+
+def load_fact_frames(conn: sa.Connection, team_id: int, day: date, window_days: int = 28) -> dict[str, Any]:
+    """Frames for one team-day: ``usage`` (2 × window, for the trend), ``languages``, ``editors``,
+    ``models``, ``github_teams``, ``users`` (window) and ``seats`` (latest snapshot on or before
+    ``day`` as a dict, or None). Keys match ``compute_facts``' parameters."""
+    team_id = int(team_id)
+    start = day - timedelta(days=window_days - 1)
+    trend_start = day - timedelta(days=2 * window_days - 1)
+
+    def cols(table: sa.Table, drop: tuple[str, ...] = ("team_id",)) -> list[str]:
+        return [c.name for c in table.columns if c.name not in drop]
+
+    frames: dict[str, Any] = {
+        "usage": _frame(conn, t.copilot_usage_daily, cols(t.copilot_usage_daily), team_id, trend_start, day),
+        "languages": _frame(conn, t.copilot_language_daily, cols(t.copilot_language_daily), team_id, start, day),
+        "editors": _frame(conn, t.copilot_editor_daily, cols(t.copilot_editor_daily), team_id, start, day),
+        "models": _frame(conn, t.copilot_model_daily, cols(t.copilot_model_daily), team_id, start, day),
+        "github_teams": _frame(
+            conn, t.copilot_github_team_daily, cols(t.copilot_github_team_daily), team_id, start, day
+        ),
+        "users": _frame(conn, t.copilot_user_daily, list(_USER_COLUMNS), team_id, start, day),
+    }
+    s = t.copilot_seat_snapshots
+    seat_row = conn.execute(
+        sa.select(*(s.c[name] for name in cols(s)))
+        .where(s.c.team_id == team_id, s.c.day <= day)
+        .order_by(s.c.day.desc())
+        .limit(1)
+    ).mappings().first()
+    frames["seats"] = dict(seat_row) if seat_row is not None else None
+    return frames
+
+
+def load_facts(
+    conn: sa.Connection, team_id: int, day: date, window_days: int = 28, seat_price_usd: float | None = None
+) -> Facts:
+    """``load_fact_frames`` + ``compute_facts`` for one team-day."""
+    frames = load_fact_frames(conn, team_id, day, window_days)
+    return compute_facts(
+        frames["usage"],
+        frames["languages"],
+        frames["editors"],
+        frames["models"],
+        frames["github_teams"],
+        frames["seats"],
+        day=day,
+        window_days=window_days,
+        seat_price_usd=seat_price_usd,
+        team_id=team_id,
+        users=frames["users"],
+    )

@@ -1,0 +1,138 @@
+"""Rule-based insight: deterministic, from the same facts, citing only facts (passes grounding).
+
+Used when no API key is configured, the API fails after retries, or Claude's output fails validation
+or grounding. Stored with ``source = "rules"``.
+
+Finding, first that applies: idle seats (utilisation below 0.8 or any never-used / dormant seats) →
+active-user trend beyond ±10 % → acceptance rate below 0.20 → steady usage. No data → "no data yet".
+"""
+
+from __future__ import annotations
+
+from .facts import Facts
+from .schema import Action, CitedNumber, InsightOutput
+
+SEAT_UTILISATION_LOW = 0.8
+TREND_NOTABLE_PCT = 10.0
+ACCEPTANCE_LOW = 0.20
+
+
+def _fmt(value: float | int) -> str:
+    if isinstance(value, int) or float(value).is_integer():
+        return f"{int(value):,}"
+    return f"{float(value):,}"
+
+
+def _pct(ratio: float) -> str:
+    return f"{ratio * 100:.1f}%"
+
+
+class _Writer:
+    def __init__(self, facts: Facts) -> None:
+        self.facts = facts
+        self.cited: dict[str, float] = {}
+
+    def n(self, name: str) -> str:
+        value = self.facts.numbers[name]
+        self.cited[name] = float(value)
+        return _fmt(abs(value)) if name == "active_users_trend_pct" else _fmt(value)
+
+    def p(self, name: str) -> str:
+        value = self.facts.numbers[name]
+        self.cited[name] = float(value)
+        return _pct(float(value))
+
+    def has(self, *names: str) -> bool:
+        return all(name in self.facts.numbers for name in names)
+
+
+def rule_insight(facts: Facts) -> InsightOutput:
+    w = _Writer(facts)
+    num = facts.numbers
+    sentences: list[str] = []
+    actions: list[Action] = []
+
+    has_usage = num.get("days_with_data", 0) > 0
+    has_seats = num.get("seats_total", 0) > 0
+    idle_seats = has_seats and (
+        num.get("seat_utilisation", 1.0) < SEAT_UTILISATION_LOW
+        or num.get("seats_never_used", 0) > 0
+        or num.get("seats_dormant_30d", 0) > 0
+    )
+    trend = num.get("active_users_trend_pct")
+
+    if not has_usage and not has_seats:
+        headline = "No Copilot usage data is available for this period yet"
+        sentences.append(
+            f"GitHub delivered no usage report for the last {w.n('window_days')} days and no seat snapshot."
+        )
+        recommendation = "Check that the GitHub connection is active and that the organisation uses Copilot."
+        actions.append(Action(label="Check the data coverage", metric="days_with_data"))
+    elif idle_seats:
+        headline = "Part of the Copilot seats are not in active use"
+        sentence = f"Seat utilisation is {w.p('seat_utilisation')}" if w.has("seat_utilisation") else "Seats"
+        sentence += f" with {w.n('seats_active')} of {w.n('seats_total')} seats active"
+        sentence += (
+            f"; {w.n('seats_never_used')} seats were never used and {w.n('seats_dormant_30d')} have been "
+            "idle for more than 30 days."
+        )
+        sentences.append(sentence)
+        if w.has("inactive_seat_cost_usd"):
+            sentences.append(f"Seats that are not active cost ${w.n('inactive_seat_cost_usd')} per month.")
+        recommendation = "Review the never-used and dormant seats with team leads and reassign or release them."
+        actions.append(Action(label="Review never-used seats", metric="seats_never_used"))
+        actions.append(Action(label="Review dormant seats", metric="seats_dormant_30d"))
+    elif trend is not None and abs(trend) >= TREND_NOTABLE_PCT:
+        direction = "rose" if trend > 0 else "fell"
+        headline = f"Copilot daily active users {direction} against the previous period"
+        sentences.append(
+            f"Daily active users averaged {w.n('active_users_avg')}, against {w.n('active_users_prev_avg')} "
+            f"in the previous period ({direction} by {w.n('active_users_trend_pct')}%)."
+        )
+        recommendation = (
+            "Share what drove the increase with other teams."
+            if trend > 0
+            else "Ask team leads what changed and whether developers need help getting value from Copilot."
+        )
+        actions.append(Action(label="Look at the active-user trend", metric="active_users_trend_pct"))
+    elif w.has("acceptance_rate") and num["acceptance_rate"] < ACCEPTANCE_LOW:
+        headline = "Few Copilot code suggestions are being accepted"
+        sentences.append(
+            f"The acceptance rate is {w.p('acceptance_rate')}: {w.n('code_acceptances')} of "
+            f"{w.n('code_generations')} suggestions were accepted."
+        )
+        recommendation = "Offer a short Copilot enablement session focused on the team's main languages."
+        actions.append(Action(label="Look at the acceptance rate", metric="acceptance_rate"))
+    else:
+        headline = "Copilot usage is steady this period"
+        if w.has("active_users_avg"):
+            sentences.append(f"Daily active users averaged {w.n('active_users_avg')}.")
+        if w.has("acceptance_rate"):
+            sentences.append(f"The acceptance rate is {w.p('acceptance_rate')}.")
+        recommendation = "Keep monitoring; no action is needed this period."
+        actions.append(Action(label="Look at active users", metric="active_users_avg")
+                       if w.has("active_users_avg") else Action(label="Check coverage", metric="days_with_data"))
+
+    if has_usage and w.has("lines_accepted") and num["lines_accepted"] > 0:
+        sentences.append(f"Accepted suggestions added {w.n('lines_accepted')} lines of code.")
+    if "top_language_1" in facts.labels:
+        sentences.append(f'Most accepted suggestions were in "{facts.labels["top_language_1"]}".')
+    if has_usage and num["days_with_data"] < num["window_days"]:
+        sentences.append(
+            f"Coverage is partial: {w.n('days_with_data')} of {w.n('window_days')} days have data."
+        )
+        if len(actions) < 3:
+            actions.append(Action(label="Check the data coverage", metric="days_with_data"))
+    if has_usage and w.has("github_teams_below_threshold") and num["github_teams_below_threshold"] > 0:
+        sentences.append(
+            f"GitHub teams below the 5-user threshold (not shown individually): "
+            f"{w.n('github_teams_below_threshold')}."
+        )
+
+    return InsightOutput(
+        headline=headline,
+        detail=" ".join(sentences),
+        recommendation=recommendation,
+        actions=actions[:3],
+        cited_numbers=[CitedNumber(metric=k, value=v) for k, v in w.cited.items()],
+    )

@@ -1,0 +1,109 @@
+"""The insight's output contract: a JSON schema for Claude's structured output + a pydantic model.
+
+``INSIGHT_JSON_SCHEMA`` uses only the subset structured outputs accept (type, properties, required,
+items, enum, additionalProperties: false). Lengths and counts are enforced after parsing, here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from .facts import LABEL_FACT_NAMES, NUMBER_FACT_NAMES, Facts
+
+HEADLINE_MAX = 160
+DETAIL_MAX = 800
+RECOMMENDATION_MAX = 400
+ACTION_LABEL_MAX = 80
+MAX_ACTIONS = 3
+MAX_CITED = 12
+
+
+class Action(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    label: str = Field(min_length=3, max_length=ACTION_LABEL_MAX)
+    metric: str = Field(min_length=1, max_length=64)
+
+
+class CitedNumber(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    metric: str = Field(min_length=1, max_length=64)
+    value: float
+
+
+class InsightOutput(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    headline: str = Field(min_length=5, max_length=HEADLINE_MAX)
+    detail: str = Field(min_length=10, max_length=DETAIL_MAX)
+    recommendation: str = Field(min_length=5, max_length=RECOMMENDATION_MAX)
+    actions: list[Action] = Field(min_length=1, max_length=MAX_ACTIONS)
+    cited_numbers: list[CitedNumber] = Field(default_factory=list, max_length=MAX_CITED)
+
+    @field_validator("headline", "detail", "recommendation")
+    @classmethod
+    def _strip(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("empty text")
+        return value
+
+
+class MetricReferenceError(ValueError):
+    """An action or cited number names something that is not a fact of this team-day."""
+
+
+def validate_metric_references(insight: InsightOutput, facts: Facts) -> None:
+    """Post-parse check: actions name a present fact (number or label); cited numbers a numeric fact."""
+    bad = [a.metric for a in insight.actions if a.metric not in facts.numbers and a.metric not in facts.labels]
+    bad += [c.metric for c in insight.cited_numbers if c.metric not in facts.numbers]
+    if bad:
+        raise MetricReferenceError(f"unknown metric reference(s): {sorted(set(bad))}")
+
+
+def parse_insight(text: str, facts: Facts) -> InsightOutput:
+    """Parse model text into an ``InsightOutput`` and check its metric references (raises on failure)."""
+    insight = InsightOutput.model_validate_json(text)
+    validate_metric_references(insight, facts)
+    return insight
+
+
+_METRIC_ENUM = [*NUMBER_FACT_NAMES, *LABEL_FACT_NAMES]
+
+INSIGHT_JSON_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "headline": {"type": "string"},
+        "detail": {"type": "string"},
+        "recommendation": {"type": "string"},
+        "actions": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "label": {"type": "string"},
+                    "metric": {"type": "string", "enum": _METRIC_ENUM},
+                },
+                "required": ["label", "metric"],
+                "additionalProperties": False,
+            },
+        },
+        "cited_numbers": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "metric": {"type": "string", "enum": list(NUMBER_FACT_NAMES)},
+                    "value": {"type": "number"},
+                },
+                "required": ["metric", "value"],
+                "additionalProperties": False,
+            },
+        },
+    },
+    "required": ["headline", "detail", "recommendation", "actions", "cited_numbers"],
+    "additionalProperties": False,
+}
