@@ -1,0 +1,152 @@
+"""`copilot-flow` CLI: team admin, flags, bad input (exit 2, one clear line, nothing written), secrets."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner
+
+from copilot_flow.cli import main as cli
+from resources import tables
+from simulators import github as github_sim
+from simulators.serve import start_in_thread
+
+CANARY = "ghp_CANARY0123456789abcdefCANARY"
+
+
+@pytest.fixture
+def runner():
+    return CliRunner()
+
+
+@pytest.fixture
+def gh(monkeypatch):
+    app = github_sim.create_app({"orgs": {"acme": {"tokens": [CANARY], "seats": 12},
+                                          "tiny": {"tokens": ["tiny-token"], "seats": 3}}})
+    handle = start_in_thread(app)
+    monkeypatch.setenv("COPILOT_FLOW_GITHUB_API_URL", handle.url)
+    yield app.state.sim
+    handle.stop()
+
+
+def run(runner, *args, env=None, input=None):
+    return runner.invoke(cli, list(args), env=env, input=input, catch_exceptions=False)
+
+
+def store():
+    from resources.store import Store
+
+    return Store()
+
+
+def team_count() -> int:
+    return store().count_rows("teams")
+
+
+def test_db_upgrade_and_team_lifecycle(runner, gh):
+    r = run(runner, "db", "upgrade")
+    assert r.exit_code == 0 and "revision 0001" in r.output
+    r = run(runner, "teams", "add", "acme-web", "--org", "acme", "--name", "Acme Web")
+    assert r.exit_code == 0, r.output
+    r = run(runner, "teams", "connect", "acme-web", "--token-env", "GH_TOKEN", env={"GH_TOKEN": CANARY})
+    assert r.exit_code == 0, r.output
+    assert "verified (12 Copilot seats)" in r.output and CANARY not in r.output
+    t = store().get_team("acme-web")
+    assert (t.copilot_status, t.onboarding_pipeline_status) == ("connected", "syncing_copilot")
+    r = run(runner, "teams", "list")
+    lines = r.output.splitlines()
+    assert lines[0].split()[:4] == ["slug", "org", "status", "reason"]
+    assert lines[2].split()[:3] == ["acme-web", "acme", "connected"]
+    r = run(runner, "teams", "status", "acme-web")
+    assert "status:    connected" in r.output and "connect" in r.output
+    r = run(runner, "teams", "disconnect", "acme-web")
+    assert r.exit_code == 0
+    assert store().get_team("acme-web").copilot_status == "disabled"
+    events = store().status_events(store().get_team("acme-web").id)
+    assert [e["to_status"] for e in events] == ["disabled", "connected"]
+    assert all(e["actor"] == "cli" for e in events)
+
+
+def test_token_from_stdin(runner, gh):
+    run(runner, "teams", "add", "acme", "--org", "acme", "--name", "Acme")
+    r = run(runner, "teams", "connect", "acme", input=CANARY + "\n")
+    assert r.exit_code == 0, r.output
+    assert store().active_token(store().get_team("acme").id).reveal() == CANARY
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "message"),
+    [
+        (["teams", "add", "a,b", "--org", "acme", "--name", "X"], None, "contains ','"),
+        (["teams", "add", "a|b", "--org", "acme", "--name", "X"], None, "contains '|'"),
+        (["teams", "add", "a b", "--org", "acme", "--name", "X"], None, "contains ' '"),
+        (["teams", "add", "ok", "--org", "bad org", "--name", "X"], None, "GitHub organization"),
+        (["teams", "connect", "nope", "--token-env", "T"], {"T": "x"}, "unknown team 'nope'"),
+        (["teams", "connect", "acme", "--token-env", "T"], {"T": "   "}, "token is empty"),
+        (["teams", "connect", "acme", "--token-env", "MISSING_VAR"], None, "MISSING_VAR is not set"),
+        (["teams", "disconnect", "nope"], None, "unknown team"),
+        (["flags", "set", "integration_copilot_enabled", "maybe"], None, "must be 'on' or 'off'"),
+        (["flags", "set", "no_such_flag", "on"], None, "unknown flag"),
+        (["flags", "set", "integration_copilot_enabled", "on", "--team", "ghost"], None, "unknown team"),
+    ],
+)
+def test_bad_input_is_one_clear_line_exit_2_nothing_written(runner, gh, args, env, message):
+    run(runner, "teams", "add", "acme", "--org", "acme", "--name", "Acme")
+    before = team_count()
+    r = runner.invoke(cli, args, env=env)
+    assert r.exit_code == 2, r.output
+    err_lines = [line for line in r.output.splitlines() if line.strip()]
+    assert len(err_lines) == 1 and err_lines[0].startswith("error: ") and message in err_lines[0]
+    assert team_count() == before
+    assert store().credential_rows(store().get_team("acme").id) == []
+    assert store().flag_values("integration_copilot_enabled") == (None, {})
+
+
+def test_duplicate_slug(runner, gh):
+    run(runner, "teams", "add", "acme", "--org", "acme", "--name", "Acme")
+    r = runner.invoke(cli, ["teams", "add", "acme", "--org", "other", "--name", "Other"])
+    assert r.exit_code == 2 and "already exists" in r.output
+    assert store().get_team("acme").github_org == "acme"
+
+
+def test_connect_refuses_a_token_without_access(runner, gh):
+    run(runner, "teams", "add", "acme", "--org", "acme", "--name", "Acme")
+    r = runner.invoke(cli, ["teams", "connect", "acme", "--token-env", "T"], env={"T": "ghp_wrong"})
+    assert r.exit_code == 2 and "401" in r.output and "revoked, expired or mistyped" in r.output
+    gh.set_org("acme", {"tokens": [CANARY], "faults": [{"mode": "403_permissions", "endpoint": "billing"}]})
+    r = runner.invoke(cli, ["teams", "connect", "acme", "--token-env", "T"], env={"T": CANARY})
+    assert r.exit_code == 2 and "must be an owner of the organization" in r.output
+    t = store().get_team("acme")
+    assert t.copilot_status == "disabled" and store().credential_rows(t.id) == []
+
+
+def test_flags(runner, gh):
+    run(runner, "teams", "add", "acme", "--org", "acme", "--name", "Acme")
+    assert run(runner, "flags", "set", "integration_copilot_enabled", "on").exit_code == 0
+    assert run(runner, "flags", "set", "integration_copilot_enabled", "off", "--team", "acme").exit_code == 0
+    t = store().get_team("acme")
+    assert store().flag_values("integration_copilot_enabled") == (True, {t.id: False})
+    r = run(runner, "flags", "show")
+    assert "acme: off (team override off)" in r.output
+
+
+def test_token_never_in_logs_reprs_or_db(runner, gh, caplog):
+    caplog.set_level(logging.DEBUG)
+    run(runner, "teams", "add", "acme", "--org", "acme", "--name", "Acme")
+    r = run(runner, "teams", "connect", "acme", "--token-env", "T", env={"T": CANARY})
+    assert r.exit_code == 0
+    out = r.output + run(runner, "teams", "list").output + run(runner, "teams", "status", "acme").output
+    assert CANARY not in out
+    assert all(CANARY not in rec.getMessage() for rec in caplog.records)
+    s = store()
+    token = s.active_token(s.get_team("acme").id)
+    assert CANARY not in repr(token) and CANARY not in str(token) and CANARY not in f"{token}"
+    assert CANARY not in repr(s)
+    with s.engine.connect() as conn:
+        for table in tables.metadata.sorted_tables:
+            for row in conn.execute(sa.select(table)):
+                assert all(CANARY not in str(v) for v in row), table.name
+    # the simulator saw the token only as a hash prefix
+    assert all(CANARY not in str(req) for req in gh.request_log())
