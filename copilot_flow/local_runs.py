@@ -28,8 +28,9 @@ def tick_sensor(defs: dg.Definitions, instance: dg.DagsterInstance, name: str, c
 
 
 def execute_run_request(defs: dg.Definitions, instance: dg.DagsterInstance, rr: dg.RunRequest,
-                        *, apply_failure_sensor: bool = True) -> dg.DagsterRun:
+                        *, apply_failure_sensor: bool = True, log_level: str = "INFO") -> dg.DagsterRun:
     result = dg.materialize(
+        run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
         assets=all_assets_and_checks(defs),
         selection=rr.asset_selection,
         instance=instance,
