@@ -12,6 +12,7 @@ import dagster as dg
 
 from copilot_assets import status as sm
 from copilot_assets.assets import copilot_seats, copilot_usage, copilot_user_usage
+from copilot_assets.gaps import GAP_LOOKBACK_DAYS, missing_days
 from copilot_assets.partitions import TEAMS_PARTITION_NAME, team_partitions
 from copilot_assets.sync import (
     NIGHTLY_WINDOW_DAYS,
@@ -136,11 +137,24 @@ def copilot_nightly_sync(context: dg.ScheduleEvaluationContext, store: StoreReso
         context.log.info(f"  skipped {slug}: {why}")
     if not chunks:
         return dg.SkipReason(f"no connected team with {COPILOT_FLAG} on ({len(skipped)} skipped)")
-    return [
+    requests = [
         range_run_request(chunk, start, end, trigger="nightly",
                           run_key=f"nightly:{tick.date().isoformat()}:{chunk[0]}..{chunk[-1]}")
         for chunk in chunks
     ]
+    # gaps in the 28 days before the window (an outage, a 429 storm): one gap-fill run per team
+    gap_end = start - timedelta(days=1)
+    gap_start = end - timedelta(days=GAP_LOOKBACK_DAYS - 1)
+    by_id = {t.id: t.slug for t in teams if t.slug in eligible and t.slug in set(ordered)}
+    with s.engine.connect() as conn:
+        gaps = missing_days(conn, by_id, gap_start, gap_end)
+    for team_id, days in sorted(gaps.items(), key=lambda kv: by_id[kv[0]]):
+        slug = by_id[team_id]
+        context.log.info(f"  gap fill {slug}: {len(days)} missing day(s) {days[0]}..{days[-1]}")
+        requests.append(range_run_request(
+            [slug], days[0], days[-1], trigger="gapfill", asset_keys=(copilot_usage.key, copilot_user_usage.key),
+            run_key=f"gapfill:{tick.date().isoformat()}:{slug}"))
+    return requests
 
 
 # ----------------------------------------------------------------------------- teams partitions
@@ -206,8 +220,9 @@ def apply_run_failure(store, run: dg.DagsterRun, step_metadata: list[dict[str, A
             http_status=int(worst.get("http_status") or 0) or None, reason=worst.get("reason"),
             counts_toward_strikes=counts_toward_strikes(trigger, days, run_started_at),
         )
-        tr = apply_event(store, team, event, actor="copilot_failure_sensor", run_id=f"{run.run_id}:failed",
-                         outcome="failure", detail=f"{kind} on {len(recs)} team-day(s)")
+        tr = apply_event(store, team, event, actor="copilot_failure_sensor", run_id=run.run_id,
+                         outcome="failure", outcome_key=f"{run.run_id}:failed",
+                         detail=f"{kind} on {len(recs)} team-day(s)")
         outcome[slug] = "already applied" if tr is None else f"{tr.before.status} -> {tr.after.status} " \
             f"(failures {tr.before.consecutive_failures} -> {tr.after.consecutive_failures})"
         if log:

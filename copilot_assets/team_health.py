@@ -30,9 +30,12 @@ def apply_event(
     run_id: str | None = None,
     detail: str | None = None,
     outcome: str | None = None,
+    outcome_key: str | None = None,
 ) -> sm.Transition | None:
     """Apply ``event`` to ``team`` and persist it. With ``run_id`` and ``outcome`` the application is
-    exactly-once per (run, team): a second call for the same run returns None and changes nothing."""
+    exactly-once per (run, team): a second call for the same run returns None and changes nothing.
+    ``outcome_key`` (default: ``run_id``) keys that exactly-once marker when one run can carry two
+    outcomes (a success and a failure); the event row always records the plain Dagster ``run_id``."""
     # re-read: the caller's Team may be stale (another run may have changed it)
     team = store.get_team_by_id(team.id)
     transition = sm.apply(health_of(team), event)
@@ -59,6 +62,6 @@ def apply_event(
         last_success_run_started_at=after.last_success_run_started_at,
         event=event_row,
         revoke_credential_reason=(transition.reason or "revoked") if transition.revoke_credential else None,
-        run_outcome=(run_id, outcome) if (run_id and outcome) else None,
+        run_outcome=(outcome_key or run_id, outcome) if (run_id and outcome) else None,
     )
     return transition if applied else None
