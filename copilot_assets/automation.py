@@ -305,6 +305,9 @@ def copilot_onboarding_sensor(context: dg.SensorEvaluationContext, store: StoreR
             s.set_onboarding(t.id, nxt)
             moved.append(f"{t.slug}: not connected ({t.copilot_status}); {step} skipped → {nxt}")
             continue
+        if step == "syncing_copilot" and not (flag := s.flag_for_team(COPILOT_FLAG, t.id)).enabled:
+            moved.append(f"{t.slug}: waiting in syncing_copilot, nothing syncs ({COPILOT_FLAG}: {flag.reason})")
+            continue  # design §9.1: with the flag off nothing syncs; onboarding resumes when it is on
         tags = {ONBOARDING_TAG: t.slug, ONBOARDING_STEP_TAG: step, ONBOARDING_CYCLE_TAG: _cycle(t)}
         if step == "syncing_copilot":
             requests.append(range_run_request(

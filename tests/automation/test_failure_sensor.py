@@ -1,0 +1,224 @@
+"""Issue 6: copilot_failure_sensor applies the team status machine to real failed runs.
+
+Every run here is a real ``dg.materialize`` of the sync assets against the GitHub simulator over HTTP; the
+sensor is evaluated as the daemon would (``build_run_status_sensor_context(...).for_run_failure()``), and
+every assertion reads the app store's rows.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from automation_support import Harness, nightly_window_requests, today, window
+
+from copilot_assets import status as sm
+from copilot_assets.automation import TEAM_TAG
+from copilot_assets.sync import failed_team_days
+
+
+def _step_failure_metadata(result) -> list[dict]:
+    out = []
+    for ev in result.all_events:
+        if ev.is_step_failure and ev.step_failure_data.user_failure_data is not None:
+            out.extend(failed_team_days(dict(ev.step_failure_data.user_failure_data.metadata)))
+    return out
+
+
+def _sensor_events(h: Harness, slug: str) -> list[dict]:
+    return [e for e in h.events(slug) if e["actor"] == "copilot_failure_sensor"]
+
+
+# ----------------------------------------------------------------------------- 401
+def test_401_revokes_token_and_credential_exactly_once(h: Harness) -> None:
+    h.flag(True)
+    h.add_connected("acme")
+    h.sync_partitions()
+    h.fault("acme", tokens=["a-newer-token-we-do-not-have"])  # revoked in GitHub: every call is 401
+
+    result = h.nightly_run()
+    assert not result.success
+    records = _step_failure_metadata(result)
+    assert records and {r["http_status"] for r in records} == {401}
+    assert {r["error_kind"] for r in records} == {"token_revoked"}
+
+    h.failure_sensor(result)
+    team = h.team("acme")
+    assert (team.copilot_status, team.copilot_status_reason) == ("token_revoked", "bad_credentials")
+    [cred] = h.store.credential_rows(team.id)
+    assert cred["is_revoked"] is True and cred["revoked_at"] is not None
+    assert cred["revoked_reason"] == "bad_credentials"
+    assert h.store.active_token(team.id) is None
+    [ev] = _sensor_events(h, "acme")
+    assert (ev["event"], ev["from_status"], ev["to_status"]) == ("sync_failed", "connected", "token_revoked")
+    assert ev["run_id"] == result.run_id  # the plain Dagster run id (joins to the run in the UI)
+    assert ev["reason"] == "bad_credentials"
+
+    # the same failed run again (a re-evaluated tick): nothing changes
+    n_events = len(h.events("acme"))
+    h.failure_sensor(result)
+    again = h.team("acme")
+    assert (again.copilot_status, again.copilot_consecutive_failures) == ("token_revoked", 0)
+    assert len(h.events("acme")) == n_events
+    assert h.store.credential_rows(team.id) == [cred]
+
+    # nightly stops for this team
+    data = h.nightly()
+    assert not data.run_requests
+    assert "integration_copilot_enabled" in data.skip_message
+
+
+# ----------------------------------------------------------------------------- 403
+@pytest.mark.parametrize(
+    ("seats", "faults", "reason"),
+    [
+        (3, [], "insufficient_licenses"),  # the org has fewer than 5 seats: reports answer 403
+        (50, [{"mode": "403_licenses", "endpoint": "any"}], "insufficient_licenses"),
+        (50, [{"mode": "403_policy", "endpoint": "any"}], "policy_disabled"),
+    ],
+    ids=["seats<5", "403_licenses", "403_policy"],
+)
+def test_403_makes_insufficient_licenses_with_reason(h: Harness, seats, faults, reason) -> None:
+    h.flag(True)
+    h.add_connected("acme")
+    h.sync_partitions()
+    h.fault("acme", *faults, seats=seats)
+
+    result = h.nightly_run()
+    assert {r["http_status"] for r in _step_failure_metadata(result)} == {403}
+    h.failure_sensor(result)
+
+    team = h.team("acme")
+    assert (team.copilot_status, team.copilot_status_reason) == ("insufficient_licenses", reason)
+    assert team.copilot_consecutive_failures == 0
+    [ev] = _sensor_events(h, "acme")
+    assert (ev["to_status"], ev["reason"], ev["run_id"]) == ("insufficient_licenses", reason, result.run_id)
+    # the credential is not revoked by a 403; the hint names the remedy for that reason
+    assert h.store.active_token(team.id) is not None
+    assert sm.hint_for(team.copilot_status, team.copilot_status_reason) == sm.REMEDIATION_HINTS[reason]
+
+
+# ----------------------------------------------------------------------------- transient failures
+def test_three_transient_nightly_failures_then_repeated_failures_and_success_resets(h: Harness) -> None:
+    h.flag(True)
+    h.add_connected("acme")
+    h.sync_partitions()
+
+    def failing_nightly(mode: str):
+        h.fault("acme", {"mode": mode, "endpoint": "any"})
+        result = h.nightly_run()
+        assert {r["error_kind"] for r in _step_failure_metadata(result)} == {"unavailable"}
+        h.failure_sensor(result)
+        return result, h.team("acme")
+
+    _, t = failing_nightly("500")
+    assert (t.copilot_status, t.copilot_consecutive_failures) == ("connected", 1)
+
+    # a success in between resets the count and records the sync
+    h.fault("acme")
+    ok = h.nightly_run()
+    assert ok.success
+    t = h.team("acme")
+    assert (t.copilot_status, t.copilot_consecutive_failures) == ("connected", 0)
+    assert t.copilot_last_sync_at is not None and t.copilot_last_sync_at.date() == today()
+    usage_days = h.store.days_present("copilot_usage_daily", t.id, window()[0], window()[-1])
+    assert usage_days == set(window())
+
+    r1, t = failing_nightly("502")
+    assert (t.copilot_status, t.copilot_consecutive_failures) == ("connected", 1)
+    r2, t = failing_nightly("500")
+    assert (t.copilot_status, t.copilot_consecutive_failures) == ("connected", 2)
+    r3, t = failing_nightly("500")
+    assert (t.copilot_status, t.copilot_status_reason) == ("insufficient_licenses", "repeated_failures")
+    assert t.copilot_consecutive_failures == 3
+
+    evs = _sensor_events(h, "acme")
+    assert [(e["from_failures"], e["to_failures"], e["to_status"]) for e in evs] == [
+        (0, 1, "connected"), (0, 1, "connected"), (1, 2, "connected"), (2, 3, "insufficient_licenses"),
+    ]
+    assert [e["run_id"] for e in evs[1:]] == [r1.run_id, r2.run_id, r3.run_id]
+    assert evs[-1]["reason"] == "repeated_failures"
+
+
+def test_same_failed_run_twice_changes_nothing(h: Harness) -> None:
+    h.flag(True)
+    h.add_connected("acme")
+    h.sync_partitions()
+    h.fault("acme", {"mode": "500", "endpoint": "any"})
+    result = h.nightly_run()
+
+    h.failure_sensor(result)
+    first = h.team("acme")
+    n_events = len(h.events("acme"))
+    assert (first.copilot_status, first.copilot_consecutive_failures) == ("connected", 1)
+
+    h.failure_sensor(result)
+    second = h.team("acme")
+    assert (second.copilot_status, second.copilot_status_reason, second.copilot_consecutive_failures) == (
+        first.copilot_status, first.copilot_status_reason, first.copilot_consecutive_failures)
+    assert len(h.events("acme")) == n_events
+    assert second.updated_at == first.updated_at  # not even re-saved
+
+
+# ----------------------------------------------------------------------------- isolation between teams
+@pytest.mark.parametrize("mode", ["500", "401"])
+def test_failure_of_team_a_never_changes_team_b(h: Harness, mode: str) -> None:
+    h.flag(True)
+    h.add_connected("team-a")
+    h.add_connected("team-b")
+    h.sync_partitions()
+    assert h.team("team-b").copilot_last_sync_at is None
+    if mode == "401":
+        h.fault("team-a", tokens=["rotated-elsewhere"])
+    else:
+        h.fault("team-a", {"mode": mode, "endpoint": "any"})
+
+    [rr] = nightly_window_requests(h.nightly())  # one range run carries both teams
+    assert rr.tags["copilot/teams"] == "team-a..team-b"
+    result = h.run_request(rr)
+    h.failure_sensor(result)
+
+    days = [d.isoformat() for d in window()]
+    assert h.materialized(result, "copilot_usage") == {f"{d}|team-b" for d in days}
+    assert {r["team"] for r in _step_failure_metadata(result)} == {"team-a"}
+
+    a, b = h.team("team-a"), h.team("team-b")
+    if mode == "401":
+        assert a.copilot_status == "token_revoked"
+    else:
+        assert (a.copilot_status, a.copilot_consecutive_failures) == ("connected", 1)
+    assert (b.copilot_status, b.copilot_status_reason, b.copilot_consecutive_failures) == ("connected", None, 0)
+    assert b.copilot_last_sync_at is not None and b.copilot_last_sync_at.date() == today()
+    assert h.store.active_token(b.id) is not None
+    assert _sensor_events(h, "team-b") == []
+    assert h.store.days_present("copilot_usage_daily", b.id, window()[0], window()[-1]) == set(window())
+
+
+# ----------------------------------------------------------------------------- old-day backfills (§9.2)
+def test_old_day_backfill_500_adds_no_strike_but_401_still_revokes(h: Harness) -> None:
+    h.add_connected("acme")
+    h.sync_partitions()
+    team = h.team("acme")
+    # two strikes already: one more counting failure would flip the team to insufficient_licenses
+    h.store.save_health(team.id, status="connected", reason=None, consecutive_failures=2,
+                        last_sync_at=None, last_success_run_started_at=None, event=None)
+    start, end = today() - timedelta(days=20), today() - timedelta(days=18)
+
+    h.fault("acme", {"mode": "500", "endpoint": "any"})
+    result = h.range_run("acme", "acme", start, end)  # tagged like a UI backfill
+    assert TEAM_TAG not in result.dagster_run.tags
+    assert {r["error_kind"] for r in _step_failure_metadata(result)} == {"unavailable"}
+    h.failure_sensor(result)
+    t = h.team("acme")
+    assert (t.copilot_status, t.copilot_consecutive_failures) == ("connected", 2)
+    assert _sensor_events(h, "acme") == []  # nothing changed, so nothing to record
+
+    h.fault("acme", tokens=["rotated-elsewhere"])
+    result = h.range_run("acme", "acme", start, end)
+    assert {r["http_status"] for r in _step_failure_metadata(result)} == {401}
+    h.failure_sensor(result)
+    t = h.team("acme")
+    assert (t.copilot_status, t.copilot_status_reason) == ("token_revoked", "bad_credentials")
+    assert all(c["is_revoked"] and c["revoked_at"] is not None for c in h.store.credential_rows(t.id))
+    [ev] = _sensor_events(h, "acme")
+    assert (ev["to_status"], ev["run_id"]) == ("token_revoked", result.run_id)
