@@ -13,17 +13,11 @@ import dagster as dg
 from copilot_assets import parsing
 from copilot_assets.checks import USAGE_CHECK_SPECS, usage_check_results
 from copilot_assets.partitions import TeamDay, team_day_partitions
-from copilot_assets.sync import (
-    DayResult,
-    TeamSync,
-    already_materialized_in_run,
-    finish,
-    preview_md,
-    sync_team_days,
-)
+from copilot_assets.sync import DayResult, TeamSync, preview_md, run_sync_asset
 from resources.app_store import StoreResource
 from resources.github import GitHubResource
 from resources.github_errors import GitHubError
+from resources.schemas import asset_column_schema
 
 GITHUB_POOL = "github_api"
 # transient errors are retried inside the client; one more step attempt covers a longer outage
@@ -121,15 +115,12 @@ def fetch_usage_day(sync: TeamSync, day: date, log: Any) -> DayResult:
     "The raw report is kept per team-day in copilot_raw_reports.",
     kinds={"github", "sql"},
     check_specs=USAGE_CHECK_SPECS,
+    metadata={"dagster/column_schema": asset_column_schema("copilot_usage")},
     **COMMON,
 )
 def copilot_usage(context: dg.AssetExecutionContext, store: StoreResource, github: GitHubResource):
-    s = store.get()
-    results = sync_team_days(context, store=s, github=github, what="copilot_usage",
-                             fetch_day=lambda sync, day: fetch_usage_day(sync, day, context.log),
-                             skip_done=already_materialized_in_run(context))
-    yield from finish(context, results, store=s, what="copilot_usage", apply_success=True,
-                      check_results=lambda: usage_check_results(s.engine))
+    yield from run_sync_asset(context, store, github, fetch_usage_day, apply_success=True,
+                              check_results=usage_check_results)
 
 
 # ----------------------------------------------------------------------------- copilot_user_usage
@@ -188,14 +179,11 @@ def fetch_user_usage_day(sync: TeamSync, day: date, log: Any) -> DayResult:
     description="Per-user and per-GitHub-team daily Copilot usage: users-1-day joined with user-teams-1-day "
     "of the same day. GitHub teams with fewer than 5 Copilot users are kept, flagged below_threshold.",
     kinds={"github", "sql"},
+    metadata={"dagster/column_schema": asset_column_schema("copilot_user_usage")},
     **COMMON,
 )
 def copilot_user_usage(context: dg.AssetExecutionContext, store: StoreResource, github: GitHubResource):
-    s = store.get()
-    results = sync_team_days(context, store=s, github=github, what="copilot_user_usage",
-                             fetch_day=lambda sync, day: fetch_user_usage_day(sync, day, context.log),
-                             skip_done=already_materialized_in_run(context))
-    yield from finish(context, results, store=s, what="copilot_user_usage", apply_success=False)
+    yield from run_sync_asset(context, store, github, fetch_user_usage_day)
 
 
 # ----------------------------------------------------------------------------- copilot_seats
@@ -233,14 +221,11 @@ def fetch_seats_day(sync: TeamSync, day: date, log: Any) -> DayResult:
     + SEAT_HISTORY_NOTE + "; older dates are skipped with that reason in the log. 'Never used' = no "
     "last_activity_at (GitHub also clears it after 90 idle days); dormant = last activity > 30 days ago.",
     kinds={"github", "sql"},
+    metadata={"dagster/column_schema": asset_column_schema("copilot_seats")},
     **COMMON,
 )
 def copilot_seats(context: dg.AssetExecutionContext, store: StoreResource, github: GitHubResource):
-    s = store.get()
-    results = sync_team_days(context, store=s, github=github, what="copilot_seats",
-                             fetch_day=lambda sync, day: fetch_seats_day(sync, day, context.log),
-                             skip_done=already_materialized_in_run(context))
-    yield from finish(context, results, store=s, what="copilot_seats", apply_success=False)
+    yield from run_sync_asset(context, store, github, fetch_seats_day)
 
 
 COPILOT_ASSETS = [copilot_usage, copilot_user_usage, copilot_seats]

@@ -125,7 +125,7 @@ def sync_team_days(
             return [DayResult(TeamDay(d, slug), error=exc) for d in days]
         results = []
         with github.client(team=slug, org=team.github_org, token=token) as client:
-            sync = TeamSync(team=team, client=client, days=days, store=store, run_id=context.run_id)
+            sync = TeamSync(team=team, client=client, days=days, store=store, run_id=context.run.run_id)
             fatal: GitHubError | None = None
             for day in days:
                 before = client.calls.total
@@ -157,7 +157,7 @@ def already_materialized_in_run(context: dg.AssetExecutionContext) -> set[str]:
         return set()
     done: set[str] = set()
     records = context.instance.get_records_for_run(
-        context.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION
+        context.run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION
     ).records
     for rec in records:
         mat = rec.event_log_entry.asset_materialization
@@ -167,7 +167,7 @@ def already_materialized_in_run(context: dg.AssetExecutionContext) -> set[str]:
 
 
 def run_started_at(context: dg.AssetExecutionContext) -> datetime:
-    record = context.instance.get_run_record_by_id(context.run_id)
+    record = context.instance.get_run_record_by_id(context.run.run_id)
     ts = record.start_time if record and record.start_time else None
     return datetime.fromtimestamp(ts, UTC) if ts else datetime.now(UTC)
 
@@ -208,7 +208,7 @@ def finish(
         for slug in sorted({r.team_day.team for r in results if r.ok} - failed_teams):
             team = store.get_team(slug)
             tr = apply_event(store, team, sm.SyncSucceeded(at=datetime.now(UTC), run_started_at=started),
-                             actor=f"asset:{context.asset_key.to_user_string()}", run_id=context.run_id,
+                             actor=f"asset:{context.asset_key.to_user_string()}", run_id=context.run.run_id,
                              outcome="success")
             if tr is not None and tr.changed and tr.before.status != tr.after.status:
                 context.log.info(f"team {slug}: {tr.before.status} -> {tr.after.status}")
@@ -238,6 +238,25 @@ def finish(
             },
             allow_retries=allow_retries,
         )
+
+
+def run_sync_asset(
+    context: dg.AssetExecutionContext,
+    store: Any,
+    github: GitHubResource,
+    fetch_day: Callable[[TeamSync, date, Any], DayResult],
+    *,
+    apply_success: bool = False,
+    check_results: Callable[[Any], list[dg.AssetCheckResult]] | None = None,
+) -> Iterator[dg.AssetMaterialization | dg.AssetCheckResult]:
+    """The body every Copilot sync asset shares: sync the run's team-days, then report them."""
+    s = store.get()
+    what = context.asset_key.to_user_string()
+    results = sync_team_days(context, store=s, github=github, what=what,
+                             fetch_day=lambda sync, day: fetch_day(sync, day, context.log),
+                             skip_done=already_materialized_in_run(context))
+    yield from finish(context, results, store=s, what=what, apply_success=apply_success,
+                      check_results=(lambda: check_results(s.engine)) if check_results else None)
 
 
 def preview_md(rows: Sequence[dict[str, Any]], columns: Sequence[str], limit: int = 5) -> dg.MetadataValue:
@@ -284,6 +303,7 @@ __all__ = [
     "finish",
     "preview_md",
     "run_started_at",
+    "run_sync_asset",
     "sync_team_days",
     "team_day_key",
 ]

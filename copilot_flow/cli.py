@@ -250,6 +250,24 @@ def insights_show(slug: str, day: str | None) -> None:
                f"(cache read {row['cache_read_input_tokens']}), est. cost ${row['cost_usd']:.5f}")
 
 
+# ---------------------------------------------------------------------------- export
+@main.command("export")
+@click.option("--team", "team_slug", required=True, help="team slug")
+@click.option("--from", "start", required=True, metavar="YYYY-MM-DD", help="first day (inclusive)")
+@click.option("--to", "end", required=True, metavar="YYYY-MM-DD", help="last day (inclusive)")
+@click.option("--format", "fmt", default="csv", show_default=True, metavar="csv|parquet")
+@click.option("--out", required=True, metavar="FILE", help="output file (written atomically)")
+@friendly_errors
+def export_cmd(team_slug: str, start: str, end: str, fmt: str, out: str) -> None:
+    """One row per team-day in [from, to]: usage, seat snapshot and insight of that team only."""
+    from copilot_flow.export import export, validate_request
+
+    req = validate_request(team_slug, start, end, fmt, out)
+    frame = export(_store(), req)
+    click.echo(f"wrote {len(frame)} team-day rows of {team_slug} ({req.start}..{req.end}) to {req.out} "
+               f"as {req.fmt}")
+
+
 # ---------------------------------------------------------------------------- simulators
 @main.group()
 def simulate() -> None:

@@ -21,6 +21,7 @@ from insights_assets.schema import InsightOutput
 from resources import tables
 from resources.app_store import StoreResource
 from resources.llm import AnthropicResource
+from resources.schemas import asset_column_schema
 
 LLM_POOL = "llm_api"
 BATCH_MIN_TEAM_DAYS = 20  # nightly regeneration of many teams goes through the Batches API (50% price)
@@ -45,6 +46,7 @@ INSIGHTS_CONDITION = (
     owners=["team:analytics"],
     kinds={"anthropic", "sql"},
     pool=LLM_POOL,
+    metadata={"dagster/column_schema": asset_column_schema("copilot_insights")},
     description="An LLM insight per connected team-day from facts computed over the last 28 days and the "
     "latest seat snapshot. Claude (structured output, cached system prompt) explains; a grounding check "
     "rejects any number that is not a fact; rules take over on any failure (source = rules).",
@@ -73,7 +75,7 @@ def copilot_insights(context: dg.AssetExecutionContext, store: StoreResource, ll
         cid = custom_id_for(facts.team_id, facts.day)
         result = results.get(cid) or generate_insight(facts, llm)
         s.replace_team_day(facts.team_id, facts.day,
-                           {"insights": [_row(result, facts, context.run_id)]})
+                           {"insights": [_row(result, facts, context.run.run_id)]})
         md = {
             "team": slug,
             "day": facts.day.isoformat(),

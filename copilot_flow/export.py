@@ -1,0 +1,166 @@
+"""`copilot-flow export`: one team's usage, seats and insights for a date range, as CSV or Parquet.
+
+One row per team-day in [from, to] (every day of the range, also days without data): the team's usage
+row, its seat snapshot of that day (if one was taken) and its insight (if one was written), LEFT JOINed on
+the day. Every query filters by the team's id, so another team's rows can never leak into an export.
+
+The file is written atomically (a temp file in the target directory, then ``os.replace``): a failure never
+leaves a half-written file, and an existing file is only replaced by a complete one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+import pandas as pd
+import sqlalchemy as sa
+
+from resources import tables
+from resources.store import Store
+from resources.validation import InvalidInput, parse_day
+
+MAX_RANGE_DAYS = 400
+FORMATS = ("csv", "parquet")
+FLOAT_DECIMALS = 4
+FLOAT_FORMAT = f"%.{FLOAT_DECIMALS}f"
+
+# (export column, source column) in the order they appear in the file
+USAGE_COLUMNS = [
+    ("daily_active_users", "daily_active_users"),
+    ("weekly_active_users", "weekly_active_users"),
+    ("monthly_active_users", "monthly_active_users"),
+    ("code_generation_activity_count", "code_generation_activity_count"),
+    ("code_acceptance_activity_count", "code_acceptance_activity_count"),
+    ("loc_suggested_to_add_sum", "loc_suggested_to_add_sum"),
+    ("loc_added_sum", "loc_added_sum"),
+    ("chat_interactions", "chat_interactions"),
+    ("agent_interactions", "agent_interactions"),
+    ("acceptance_rate", "acceptance_rate"),
+]
+SEAT_COLUMNS = [
+    ("total_seats", "total_seats"),
+    ("active_seats", "active_seats"),
+    ("never_used_seats", "never_used"),
+    ("dormant_30d_seats", "dormant_30d"),
+]
+INSIGHT_COLUMNS = [
+    ("insight_source", "source"),
+    ("insight_headline", "headline"),
+]
+FLOAT_COLUMNS = ("acceptance_rate",)
+TEXT_COLUMNS = ("team", "insight_source", "insight_headline")
+COLUMNS = ["day", "team", *(c for c, _ in USAGE_COLUMNS + SEAT_COLUMNS + INSIGHT_COLUMNS)]
+
+
+@dataclass(frozen=True)
+class ExportRequest:
+    team: str
+    start: date
+    end: date
+    fmt: str
+    out: Path
+
+
+def validate_request(team: str, start: str, end: str, fmt: str, out: str) -> ExportRequest:
+    """Check everything that does not need the store. Raises InvalidInput with one clear message."""
+    fmt_l = (fmt or "").strip().lower()
+    if fmt_l not in FORMATS:
+        raise InvalidInput(f"unknown format {fmt!r}: use {' or '.join(FORMATS)}")
+    d_from = parse_day(start, "--from date")
+    d_to = parse_day(end, "--to date")
+    if d_from > d_to:
+        raise InvalidInput(f"--from {d_from} is after --to {d_to}")
+    days = (d_to - d_from).days + 1
+    if days > MAX_RANGE_DAYS:
+        raise InvalidInput(f"range {d_from}..{d_to} is {days} days; at most {MAX_RANGE_DAYS} days per export")
+    if not out or not out.strip():
+        raise InvalidInput("--out is empty")
+    path = Path(out).expanduser()
+    if path.exists() and path.is_dir():
+        raise InvalidInput(f"--out {out!r} is a directory; name a file")
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise InvalidInput(f"output directory {str(parent)!r} does not exist")
+    return ExportRequest(team=team, start=d_from, end=d_to, fmt=fmt_l, out=path)
+
+
+def _select(table: sa.Table, cols: list[tuple[str, str]], team_id: int, start: date, end: date) -> sa.Select:
+    return (
+        sa.select(table.c.day, *(table.c[src].label(name) for name, src in cols))
+        .where(table.c.team_id == team_id, table.c.day >= start, table.c.day <= end)
+        .order_by(table.c.day)
+    )
+
+
+def _frame(conn: sa.Connection, query: sa.Select, names: list[str]) -> pd.DataFrame:
+    rows = [dict(r._mapping) for r in conn.execute(query)]
+    frame = pd.DataFrame(rows, columns=["day", *names])
+    frame["day"] = [d.isoformat() if isinstance(d, date) else str(d)[:10] for d in frame["day"]]
+    return frame
+
+
+def build_frame(store: Store, team_slug: str, start: date, end: date) -> pd.DataFrame:
+    """The export table: one row per day in [start, end] for the team, columns in ``COLUMNS`` order."""
+    team = store.get_team(team_slug)  # UnknownTeam (an InvalidInput) for an unknown slug
+    days = [(start + timedelta(days=i)).isoformat() for i in range((end - start).days + 1)]
+    frame = pd.DataFrame({"day": days, "team": team.slug})
+    with store.engine.connect() as conn:
+        for table, cols in ((tables.copilot_usage_daily, USAGE_COLUMNS),
+                            (tables.copilot_seat_snapshots, SEAT_COLUMNS),
+                            (tables.insights, INSIGHT_COLUMNS)):
+            part = _frame(conn, _select(table, cols, team.id, start, end), [n for n, _ in cols])
+            frame = frame.merge(part, on="day", how="left", validate="one_to_one")
+    for col in COLUMNS:
+        if col == "day" or col in TEXT_COLUMNS:
+            frame[col] = frame[col].astype("string")
+        elif col in FLOAT_COLUMNS:
+            frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("Float64").round(FLOAT_DECIMALS)
+        else:
+            frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("Int64")
+    return frame[COLUMNS].reset_index(drop=True)
+
+
+def to_csv_text(frame: pd.DataFrame) -> str:
+    """Deterministic CSV: fixed column order, no index, '\\n' line ends, 4-decimal floats, empty = missing."""
+    return frame[COLUMNS].to_csv(index=False, lineterminator="\n", float_format=FLOAT_FORMAT, na_rep="")
+
+
+def _write_atomic(path: Path, write) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".", prefix=f".{path.name}.",
+                               suffix=".tmp")
+    os.close(fd)
+    try:
+        write(tmp)
+        with open(tmp, "rb") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def write_frame(frame: pd.DataFrame, fmt: str, path: Path) -> None:
+    if fmt == "csv":
+        text = to_csv_text(frame)
+
+        def write(tmp: str) -> None:
+            with open(tmp, "w", encoding="utf-8", newline="") as f:
+                f.write(text)
+    elif fmt == "parquet":
+        def write(tmp: str) -> None:
+            frame[COLUMNS].to_parquet(tmp, engine="pyarrow", index=False)
+    else:  # validate_request rejects it first
+        raise InvalidInput(f"unknown format {fmt!r}: use {' or '.join(FORMATS)}")
+    _write_atomic(path, write)
+
+
+def export(store: Store, req: ExportRequest) -> pd.DataFrame:
+    frame = build_frame(store, req.team, req.start, req.end)
+    write_frame(frame, req.fmt, req.out)
+    return frame
