@@ -27,6 +27,9 @@ test: install
 bench: install
 	$(PY) -m bench.run_small
 
+screenshot: install
+	bash scripts/screenshot.sh
+
 lint: install
 	$(VENV)/bin/ruff check .
 

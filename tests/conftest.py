@@ -31,6 +31,18 @@ def isolated_env(tmp_path, monkeypatch) -> Iterator[None]:
     yield
 
 
+@pytest.fixture(autouse=True)
+def reset_dagster_context_storage() -> Iterator[None]:
+    """Dagster keeps the entered instance's defs-state storage in a context variable; a test that leaves
+    it pointing at a disposed instance breaks every later definitions load in the same worker
+    ("Attempted to resolve undefined DagsterInstance weakref"). Each test starts and ends clean."""
+    from dagster._core.storage.defs_state import base
+
+    base._current_storage.set(None)
+    yield
+    base._current_storage.set(None)
+
+
 def pg_base_url() -> str | None:
     url = os.environ.get(PG_ENV, "").strip()
     return url or None
