@@ -31,16 +31,18 @@ def isolated_env(tmp_path, monkeypatch) -> Iterator[None]:
     yield
 
 
-@pytest.fixture(autouse=True)
-def reset_dagster_context_storage() -> Iterator[None]:
-    """Dagster keeps the entered instance's defs-state storage in a context variable; a test that leaves
-    it pointing at a disposed instance breaks every later definitions load in the same worker
-    ("Attempted to resolve undefined DagsterInstance weakref"). Each test starts and ends clean."""
+@pytest.fixture(autouse=True, scope="session")
+def fixed_definitions_load_context() -> Iterator[None]:
+    """Loading definitions in-process asks Dagster's context-local defs-state storage (a weakref to the last
+    entered instance) for state-backed components, which this project has none of. With many short-lived
+    test instances per worker that weakref can point at a disposed instance ("Attempted to resolve undefined
+    DagsterInstance weakref"). Pin one load context without state storage for the whole session."""
+    from dagster._core.definitions.definitions_load_context import DefinitionsLoadContext, DefinitionsLoadType
     from dagster._core.storage.defs_state import base
 
     base._current_storage.set(None)
+    DefinitionsLoadContext.set(DefinitionsLoadContext(load_type=DefinitionsLoadType.INITIALIZATION))
     yield
-    base._current_storage.set(None)
 
 
 def pg_base_url() -> str | None:
