@@ -45,6 +45,29 @@ def fixed_definitions_load_context() -> Iterator[None]:
     yield
 
 
+@pytest.fixture(autouse=True)
+def no_step_retry_wait(monkeypatch) -> None:
+    """The assets' RetryPolicy waits ~30 s before a step retry; a test must never sit in that wait
+    (the retry itself still happens)."""
+    from dagster._core.definitions.policy import RetryPolicy
+
+    monkeypatch.setattr(RetryPolicy, "calculate_delay", lambda self, attempt_num: 0.0)
+
+
+@pytest.fixture(scope="session")
+def _github_server():
+    """One GitHub simulator per test session (tests reset its state)."""
+    from simulators.github import create_app
+    from simulators.serve import start_in_thread
+
+    app = create_app({})
+    handle = start_in_thread(app)
+    try:
+        yield handle.url, app.state.sim
+    finally:
+        handle.stop()
+
+
 def pg_base_url() -> str | None:
     url = os.environ.get(PG_ENV, "").strip()
     return url or None

@@ -1,8 +1,6 @@
 """Fixtures for the automation tests (issues 6 and 7); the harness itself is in automation_support.py.
 
-The assets' step ``RetryPolicy`` waits 30 s ± 30 s before its one retry, which would make every
-transient-failure run take up to a minute: ``calculate_delay`` is patched to 0 here. The retry still
-happens (the second attempt hits the same simulator fault); only the wait is gone.
+The GitHub simulator and the zero step-retry wait come from tests/conftest.py.
 """
 
 from __future__ import annotations
@@ -13,26 +11,9 @@ from collections.abc import Iterator
 import dagster as dg
 import pytest
 from automation_support import Harness, Sim, build_defs
-from dagster._core.definitions.policy import RetryPolicy
 
 from resources.app_store import store_for
-from simulators.github import SimState, create_app
-from simulators.serve import start_in_thread
-
-
-@pytest.fixture(autouse=True)
-def _no_step_retry_wait(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(RetryPolicy, "calculate_delay", lambda self, attempt_num: 0.0)
-
-
-@pytest.fixture(scope="session")
-def _github_server() -> Iterator[tuple[str, SimState]]:
-    app = create_app({})
-    handle = start_in_thread(app)
-    try:
-        yield handle.url, app.state.sim
-    finally:
-        handle.stop()
+from simulators.github import SimState
 
 
 @pytest.fixture

@@ -9,27 +9,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from dagster._core.definitions.policy import RetryPolicy
 from flow_support import Flow, make_flow, pg_schema
 
-from simulators.github import SimState, create_app
-from simulators.serve import start_in_thread
-
-
-@pytest.fixture(autouse=True)
-def _no_step_retry_wait(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The assets' RetryPolicy waits ~30 s before a retry; a test must never sit in that wait."""
-    monkeypatch.setattr(RetryPolicy, "calculate_delay", lambda self, attempt_num: 0.0)
-
-
-@pytest.fixture(scope="session")
-def _github_server() -> Iterator[tuple[str, SimState]]:
-    app = create_app({})
-    handle = start_in_thread(app)
-    try:
-        yield handle.url, app.state.sim
-    finally:
-        handle.stop()
+from simulators.github import SimState
 
 
 @pytest.fixture
