@@ -369,6 +369,12 @@ class Store:
         now = utcnow()
         written: dict[str, int] = {}
         with self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                # Two writers of the same team-day at once: under READ COMMITTED the second one's DELETE
+                # cannot see the first one's freshly inserted rows and its INSERT then violates the primary
+                # key. Serialize writers per team-day (SQLite already serializes all writers).
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:team_id, :day)"),
+                             {"team_id": int(team_id), "day": day.toordinal()})
             for name, rows in rows_by_table.items():
                 table = tables.TEAM_DAY_TABLES[name]
                 conn.execute(table.delete().where(table.c.team_id == team_id, table.c.day == day))

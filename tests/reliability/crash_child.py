@@ -1,0 +1,58 @@
+"""Child process of test_rel_crash: materialize one team-day of copilot_usage, and (with a marker path)
+freeze inside Store.replace_team_day's transaction after the SECOND team-day DELETE — by then the first
+table has been deleted and re-inserted, the second deleted and not re-inserted — so the parent can SIGKILL
+it mid-write.
+
+    python crash_child.py STORE_URL SIM_URL TEAM DAY [MARKER]
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+
+def main(store_url: str, sim_url: str, team: str, day: str, marker: str | None) -> int:
+    import dagster as dg
+    import sqlalchemy as sa
+
+    from copilot_assets.partitions import TEAMS_PARTITION_NAME
+    from copilot_flow.local_runs import all_assets_and_checks
+    from definitions import defs
+    from resources import tables
+    from resources.app_store import StoreResource
+    from resources.github import GitHubResource
+    from resources.llm import AnthropicResource
+
+    if marker:
+        deletes = []
+
+        def freeze(conn, clauseelement, multiparams, params, execution_options, result) -> None:
+            if isinstance(clauseelement, sa.sql.dml.Delete) and clauseelement.table.name in tables.TEAM_DAY_TABLES:
+                deletes.append(clauseelement.table.name)
+                if len(deletes) == 2:
+                    Path(marker).write_text(",".join(deletes))
+                    time.sleep(120)  # the parent kills us here
+
+        sa.event.listen(sa.engine.Engine, "after_execute", freeze)
+
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions(TEAMS_PARTITION_NAME, [team])
+        result = dg.materialize(
+            assets=all_assets_and_checks(defs),
+            selection=[dg.AssetKey("copilot_usage")],
+            instance=instance,
+            resources={"store": StoreResource(database_url=store_url),
+                       "github": GitHubResource(base_url=sim_url, max_attempts=2, backoff_base=0.01),
+                       "llm": AnthropicResource()},
+            partition_key=dg.MultiPartitionKey({"date": day, "team": team}),
+            raise_on_error=False,
+        )
+    print("SUCCESS" if result.success else "FAILURE", flush=True)
+    return 0 if result.success else 1
+
+
+if __name__ == "__main__":
+    args = sys.argv[1:]
+    sys.exit(main(*args[:4], args[4] if len(args) > 4 else None))

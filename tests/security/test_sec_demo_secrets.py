@@ -1,0 +1,95 @@
+"""Secrets (design §6): after the whole demo (onboarding, nightly sync, insights, a revoked token, a 403),
+no GitHub token, Authorization header, Anthropic key, Fernet key or signed download URL signature appears in
+the demo's stdout/stderr, the Dagster event log, run storage, run tags, materialization metadata, the app
+store (every column of every table) or any file under the demo's home (raw bytes, SQLite WAL included)."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parents[2]
+TOKENS = ["demo-acme-token", "demo-globex-token", "demo-initech-token", "a-newer-token-we-do-not-have"]
+ANTHROPIC_KEY = "demo-simulator-key"
+GENERIC = [b"Bearer ", b"sig=", b"authorization", b"x-api-key", b"_downloads/"]
+
+
+def _hits(blob: bytes, needles: list[bytes]) -> list[str]:
+    low = blob.lower()
+    return sorted({n.decode() for n in needles if n.lower() in low})
+
+
+def test_demo_leaks_no_secret_anywhere(tmp_path) -> None:
+    home = tmp_path / "home"
+    home.mkdir(exist_ok=True)
+    sig_log = tmp_path / "sigs.txt"
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("COPILOT_FLOW_SECRET_KEY", "COPILOT_FLOW_DATABASE_URL", "DAGSTER_HOME", "DAGSTER_PG_URL")}
+    env.update(COPILOT_FLOW_HOME=str(home), SIG_LOG=str(sig_log), PYTHONPATH=str(ROOT))
+    proc = subprocess.run([sys.executable, str(Path(__file__).with_name("demo_canary.py"))], cwd=ROOT, env=env,
+                          capture_output=True, timeout=170)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out.decode()[-4000:]
+    # the demo ran as documented: acme connected, globex revoked, initech without licences
+    text = proc.stdout.decode()
+    for slug, status in (("acme", "connected"), ("globex", "token_revoked"), ("initech", "insufficient_licenses")):
+        assert re.search(rf"^\s+{slug}\s+{status}\s+ok$", text, re.M), text[-3000:]
+
+    sigs = [s for s in sig_log.read_text().split() if s]
+    assert len(sigs) >= 10  # the simulator really issued signed links (2 shards for acme, 28 days …)
+    fernet_key = (home / "secret.key").read_bytes().strip()
+    assert oct((home / "secret.key").stat().st_mode & 0o777) == "0o600"
+    secrets = [t.encode() for t in TOKENS] + [ANTHROPIC_KEY.encode()] + [s.encode() for s in sigs]
+    everything = secrets + GENERIC + [fernet_key]
+
+    # 1. captured stdout / stderr
+    assert _hits(out, everything) == []
+
+    # 2. every file under the home (app store + WAL, Dagster run/event/schedule storage, compute logs) as bytes
+    files = [p for p in home.rglob("*") if p.is_file() and p.name != "secret.key"]
+    assert any(p.name == "copilot_flow.db" for p in files)
+    assert any(p.suffix == ".db" and "runs" in p.parts for p in files)
+    for p in files:
+        assert _hits(p.read_bytes(), everything) == [], p
+
+    # 3. the Dagster instance's own view: every event of every run, every tag, every metadata value
+    os.environ["DAGSTER_HOME"] = str(home / "dagster_home")
+    try:
+        with dg.DagsterInstance.get() as instance:
+            runs = instance.get_runs()
+            assert len(runs) >= 4
+            n_mats = 0
+            for run in runs:
+                blob = repr(run.tags).encode() + repr(run.run_config).encode()
+                for rec in instance.get_records_for_run(run.run_id, limit=100000).records:
+                    entry = rec.event_log_entry
+                    blob += entry.to_json().encode()
+                    mat = entry.asset_materialization
+                    if mat is not None:
+                        n_mats += 1
+                        blob += repr({k: v.value for k, v in mat.metadata.items()}).encode()
+                assert _hits(blob, everything) == [], run.run_id
+            assert n_mats >= 28
+    finally:
+        os.environ.pop("DAGSTER_HOME", None)
+
+    # 4. the app store through SQL: every column of every table, as text
+    engine = sa.create_engine(f"sqlite:///{home / 'copilot_flow.db'}")
+    try:
+        with engine.connect() as conn:
+            names = [r[0] for r in conn.exec_driver_sql("select name from sqlite_master where type='table'")]
+            assert "credentials" in names
+            for name in names:
+                for row in conn.exec_driver_sql(f'select * from "{name}"'):
+                    blob = repr(tuple(row)).encode()
+                    assert _hits(blob, [*secrets, fernet_key, b"Bearer "]) == [], name
+            # the tokens are there, but only encrypted
+            assert conn.exec_driver_sql("select count(*) from credentials").scalar_one() >= 3
+    finally:
+        engine.dispose()
