@@ -150,15 +150,13 @@ def test_seats_never_used_and_dormant():
     assert 0 < len(members["tiny"]) < 5
 
 
-def test_10k_seat_users_report_is_fast(sim, make_client):
+def test_10k_seat_users_report_is_served_in_shards(sim, make_client):
     _, state = sim
     state.set_org("acme", tokens=[TOKEN], seats=10000, shards=2)
     c = make_client()
-    t = time.perf_counter()
     rep = c.report_day("users-1-day", DAY - timedelta(days=1))
-    elapsed = time.perf_counter() - t
-    assert len(rep.records) > 5000
-    assert elapsed < 10  # generous; the benchmark in bench/ measures the real number
+    assert rep.shards == 2
+    assert len(rep.records) > 5000  # speed is measured by bench/, never asserted in a test
 
 
 def test_main_parses_config(tmp_path, monkeypatch):
