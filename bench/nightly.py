@@ -1,0 +1,298 @@
+"""Nightly schedule for N connected teams through a real Dagster instance and the daemon's run queue.
+
+    python -m bench.nightly --teams 200 --latency-ms 50
+
+Path (the same code the daemon's scheduler runs, nothing in-process executes a run):
+1. temp DAGSTER_HOME with the repo's dagster.yaml (QueuedRunCoordinator, max_concurrent_runs 4, pool
+   default_limit 4), SQLite app store seeded with N connected teams (orgs of 50 seats, flag on, onboarding
+   complete, 'no report' history so the gap detector sees the steady state), dynamic `teams` partitions;
+2. the GitHub simulator as a subprocess (auto_orgs, latency_ms = L on every request and download);
+3. `copilot_nightly_sync` evaluated for today's 04:45 UTC tick (``evaluate_tick``);
+4. a `WorkspaceProcessContext` on workspace.yaml (a gRPC code server, as the daemon uses) creates each run
+   with the scheduler's own ``_create_scheduler_run`` and ``instance.submit_run`` → QUEUED;
+5. `dagster-daemon run` (subprocess) dequeues them (run queue limits + pools) and launches each run
+   worker with the DefaultRunLauncher; the bench waits until every run is finished.
+Environment variables (COPILOT_FLOW_*, DAGSTER_HOME) reach the code server, daemon and run workers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.common import (
+    ROOT,
+    bench_home,
+    cpu_seconds,
+    emit,
+    load_context,
+    log,
+    machine,
+    nightly_tick,
+    seed_teams,
+    sim_stats,
+    start_sim_subprocess,
+    stdout_to_stderr,
+    stop_proc,
+    summarize_peaks,
+)
+
+DONE = {"SUCCESS", "FAILURE", "CANCELED"}
+CLK = os.sysconf("SC_CLK_TCK")
+
+
+class ProcSampler(threading.Thread):
+    """Samples utime+stime of every descendant of this process (except excluded pids) from /proc,
+    keeping each process's last value: a cross-check for rusage (loses < one interval per process)."""
+
+    def __init__(self, exclude: set[int], interval: float = 0.25) -> None:
+        super().__init__(daemon=True)
+        self.exclude = exclude
+        self.interval = interval
+        self.seen: dict[tuple[int, int], float] = {}
+        self.kind: dict[tuple[int, int], str] = {}
+        self.stop_event = threading.Event()
+
+    def _snapshot(self) -> None:
+        me = os.getpid()
+        parent: dict[int, int] = {}
+        cpu: dict[int, tuple[int, float]] = {}
+        for name in os.listdir("/proc"):
+            if not name.isdigit():
+                continue
+            try:
+                with open(f"/proc/{name}/stat") as fh:
+                    raw = fh.read()
+            except OSError:
+                continue
+            rest = raw.rsplit(")", 1)[1].split()
+            pid = int(name)
+            parent[pid] = int(rest[1])
+            cpu[pid] = (int(rest[19]), (int(rest[11]) + int(rest[12])) / CLK)  # starttime, utime+stime
+        for pid, (start, secs) in cpu.items():
+            p, hops = pid, 0
+            while p not in (0, 1, me) and p not in self.exclude and hops < 50:
+                p, hops = parent.get(p, 0), hops + 1
+            if p == me and pid != me:
+                self.seen[(pid, start)] = secs
+                if self.kind.get((pid, start), "other") in ("other", "unknown", "code_server"):
+                    self.kind[(pid, start)] = _kind(pid)  # a forked child shows its parent's cmdline at first
+
+    def run(self) -> None:
+        while not self.stop_event.is_set():
+            self._snapshot()
+            self.stop_event.wait(self.interval)
+
+    def total(self) -> float:
+        return round(sum(self.seen.values()), 1)
+
+    def by_kind(self) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for k, secs in self.seen.items():
+            out[self.kind[k]] = round(out.get(self.kind[k], 0.0) + secs, 1)
+        return out
+
+
+def _kind(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            cmd = fh.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return "unknown"
+    for needle, name in (("execute_run", "run_worker"), ("execute_step", "step_worker"),
+                         ("multiprocessing", "step_worker"),
+                         ("dagster-daemon", "daemon"), ("grpc", "code_server"), ("api", "dagster_api")):
+        if needle in cmd:
+            return name
+    return "other"
+
+
+def pool_limit() -> int:
+    import yaml
+
+    cfg = yaml.safe_load((ROOT / "dagster.yaml").read_text())
+    return int(((cfg.get("concurrency") or {}).get("pools") or {}).get("default_limit") or 1)
+
+
+def wait_for_daemon(instance: Any, proc: subprocess.Popen, timeout: float = 120) -> float:
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        if proc.poll() is not None:
+            raise RuntimeError(f"dagster-daemon exited with {proc.returncode}")
+        if "QUEUED_RUN_COORDINATOR" in instance.get_daemon_heartbeats():
+            return time.monotonic() - t0
+        time.sleep(0.5)
+    raise RuntimeError("dagster-daemon did not heartbeat")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="bench.nightly", description=__doc__.splitlines()[0])
+    ap.add_argument("--teams", type=int, default=200)
+    ap.add_argument("--latency-ms", type=int, default=50)
+    ap.add_argument("--seats", type=int, default=50)
+    ap.add_argument("--fresh", action="store_true", help="no history: every team also gets a gap-fill run")
+    ap.add_argument("--timeout", type=float, default=3600)
+    args = ap.parse_args(argv)
+
+    out: dict[str, Any] = {"bench": "nightly", "teams": args.teams, "latency_ms": args.latency_ms,
+                           "seats_per_org": args.seats, "machine": machine(), "load_start": load_context()}
+    with stdout_to_stderr(), bench_home() as tmp:
+        sim, url = start_sim_subprocess({"auto_orgs": True, "latency_ms": args.latency_ms}, tmp)
+        os.environ["COPILOT_FLOW_GITHUB_API_URL"] = url
+        if args.seats != 50:
+            import httpx
+            for i in range(args.teams):
+                from bench.common import org_login
+                httpx.post(f"{url}/_sim/orgs/{org_login(i)}", json={"seats": args.seats}).raise_for_status()
+        import dagster as dg
+        import dagster._daemon  # imports dagster._scheduler in the right order
+        from dagster._core.definitions.selector import JobSubsetSelector
+        from dagster._core.workspace.context import WorkspaceProcessContext
+        from dagster._core.workspace.load_target import WorkspaceFileTarget
+        from dagster._scheduler.scheduler import _create_scheduler_run
+
+        from copilot_assets.partitions import TEAMS_PARTITION_NAME
+        from definitions import defs
+        from resources.app_store import store_for
+
+        t = time.monotonic()
+        store = store_for()
+        slugs = seed_teams(store, args.teams, history_days=0 if args.fresh else 40)
+        instance = dg.DagsterInstance.get()
+        instance.add_dynamic_partitions(TEAMS_PARTITION_NAME, slugs)
+        out["seed_s"] = round(time.monotonic() - t, 1)
+        log(f"seeded {args.teams} teams in {out['seed_s']}s")
+
+        tick = nightly_tick()
+        t = time.monotonic()
+        ctx = dg.build_schedule_context(instance=instance, scheduled_execution_time=tick,
+                                        resources={"store": defs.resources["store"]})
+        data = defs.resolve_schedule_def("copilot_nightly_sync").evaluate_tick(ctx)
+        out["schedule_tick_s"] = round(time.monotonic() - t, 2)
+        requests = list(data.run_requests or [])
+        if not requests:
+            raise SystemExit(f"schedule skipped: {data.skip_message}")
+        out["run_requests"] = len(requests)
+        out["run_requests_by_trigger"] = {}
+        for rr in requests:
+            trig = rr.tags.get("copilot/trigger", "?")
+            out["run_requests_by_trigger"][trig] = out["run_requests_by_trigger"].get(trig, 0) + 1
+
+        env = dict(os.environ)
+        log_path = Path(tmp) / "daemon.log"
+        sampler = ProcSampler(exclude={sim.pid})
+        sampler.start()
+        t_daemon = time.monotonic()
+        with open(log_path, "wb") as log_f:
+            daemon = subprocess.Popen(
+                [str(Path(sys.executable).parent / "dagster-daemon"), "run", "-w", str(ROOT / "workspace.yaml")],
+                cwd=ROOT, env=env, stdout=log_f, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        wpc = None
+        try:
+            wpc = WorkspaceProcessContext(instance, WorkspaceFileTarget(paths=[str(ROOT / "workspace.yaml")]))
+            req_ctx = wpc.create_request_context()
+            loc_name = next(iter(req_ctx.get_code_location_entries()))
+            loc = req_ctx.get_code_location(loc_name)
+            repo = next(iter(loc.get_repositories().values()))
+            remote_schedule = repo.get_schedule("copilot_nightly_sync")
+            out["daemon_ready_s"] = round(wait_for_daemon(instance, daemon) + 0, 1)
+            log(f"daemon up after {time.monotonic() - t_daemon:.1f}s; submitting {len(requests)} runs")
+
+            out["load_at_submit"] = load_context()
+            t0 = time.time()
+            run_ids: list[str] = []
+            jobs: dict[frozenset, Any] = {}
+            for rr in requests:
+                sel = frozenset(rr.asset_selection or [])
+                if sel not in jobs:
+                    jobs[sel] = loc.get_job(JobSubsetSelector(
+                        location_name=loc_name, repository_name=repo.name, job_name=remote_schedule.job_name,
+                        op_selection=None, asset_selection=list(sel)))
+                run = _create_scheduler_run(instance, tick, loc, remote_schedule, jobs[sel], rr)
+                instance.submit_run(run.run_id, req_ctx)
+                run_ids.append(run.run_id)
+            out["submit_s"] = round(time.time() - t0, 2)
+            log(f"submitted {len(run_ids)} runs in {out['submit_s']}s; waiting")
+
+            deadline = time.monotonic() + args.timeout
+            last = ""
+            while True:
+                recs = instance.get_run_records(filters=dg.RunsFilter(run_ids=run_ids))
+                statuses = [r.dagster_run.status.value for r in recs]
+                n_done = sum(1 for s in statuses if s in DONE)
+                msg = f"{n_done}/{len(run_ids)} finished, {statuses.count('STARTED')} started"
+                if msg != last:
+                    log(msg)
+                    last = msg
+                if n_done == len(run_ids):
+                    break
+                if time.monotonic() > deadline:
+                    raise SystemExit(f"timeout: {msg}")
+                time.sleep(1.0)
+            t_end = max((r.end_time or time.time()) for r in recs)
+            out["wall_s"] = round(t_end - t0, 1)
+            out["load_end"] = load_context()
+            out["runs_launched"] = len(run_ids)
+            out["run_status"] = {s: statuses.count(s) for s in sorted(set(statuses))}
+            durs = sorted((r.end_time or 0) - (r.start_time or 0) for r in recs if r.start_time)
+            out["run_duration_s"] = {"min": round(durs[0], 1), "median": round(durs[len(durs) // 2], 1),
+                                     "max": round(durs[-1], 1)} if durs else {}
+            others = [r for r in instance.get_run_records() if r.dagster_run.run_id not in set(run_ids)]
+            out["other_runs_launched_meanwhile"] = {  # e.g. copilot_insights_automation reacting to the sync
+                "count": len(others),
+                "by_job_and_status": {f"{j}:{s}": sum(1 for r in others if (r.dagster_run.job_name,
+                                      r.dagster_run.status.value) == (j, s))
+                                      for j, s in {(r.dagster_run.job_name, r.dagster_run.status.value)
+                                                   for r in others}},
+                "tags_sensor": sorted({r.dagster_run.tags.get("dagster/sensor_name", "") for r in others}),
+            }
+            failed = [r for r in recs if r.dagster_run.status.value == "FAILURE"]
+            if failed:
+                out["first_failed_run"] = failed[0].dagster_run.run_id
+        finally:
+            stop_proc(daemon, timeout=60)
+            if wpc is not None:
+                wpc.__exit__(None, None, None)
+            sampler.stop_event.set()
+            sampler.join()
+
+        cpu_children = cpu_seconds(resource.RUSAGE_CHILDREN)
+        stats = sim_stats(url)
+        stop_proc(sim)
+        cpu_sim = cpu_seconds(resource.RUSAGE_CHILDREN) - cpu_children
+        out.update(summarize_peaks(stats))
+        team_days = args.teams * 3
+        dagster_cpu = max(cpu_children, sampler.total())
+        kinds = sampler.by_kind()
+        out["cpu_s"] = {
+            "descendants_sampled": sampler.total(),
+            "descendants_by_kind": kinds,
+            "reaped_children_rusage": round(cpu_children, 1),
+            "simulator": round(cpu_sim, 1),
+            "bench_process": round(cpu_seconds(resource.RUSAGE_SELF), 1),
+        }
+        out["team_days"] = team_days
+        out["cpu_ms_per_team_day"] = round(1000 * dagster_cpu / team_days, 1)
+        work = kinds.get("run_worker", 0.0) + kinds.get("step_worker", 0.0)
+        out["cpu_ms_per_team_day_run_and_step_workers"] = round(1000 * work / team_days, 1)
+        concurrency = pool_limit() * 8  # pool slots × team threads per step (sync_team_days max_parallel_teams)
+        bound = out["github_calls"] * args.latency_ms / 1000 / concurrency
+        out["allowed_concurrency"] = concurrency
+        out["latency_bound_s"] = round(bound, 2)
+        out["ratio_to_latency_bound"] = round(out["wall_s"] / bound, 1) if bound else None
+        out["github_calls_per_team"] = round(out["github_calls"] / args.teams, 2)
+        out["daemon_log_tail"] = log_path.read_text(errors="replace")[-600:] if out["run_status"].get(
+            "FAILURE") else None
+    emit(out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
