@@ -13,15 +13,20 @@ from the code under test.
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import dagster as dg
+import pytest
 import sqlalchemy as sa
 
 from copilot_assets.partitions import TEAMS_PARTITION_NAME
@@ -273,3 +278,37 @@ def day_keys(slug: str, start: date, end: date) -> set[str]:
         out.add(f"{d.isoformat()}|{slug}")
         d += timedelta(days=1)
     return out
+
+
+# ----------------------------------------------------------------------------- fixtures shared by the Dagster,
+# reliability and security tests (their conftest.py files import them from here)
+@pytest.fixture
+def sim(_github_server: tuple[str, SimState]) -> Iterator[tuple[str, SimState]]:
+    """The session's GitHub simulator (tests/conftest.py), reset before and after the test."""
+    url, state = _github_server
+    state.reset()
+    yield url, state
+    deadline = time.monotonic() + 5
+    while any(state.stats()["in_flight"].values()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    state.reset()
+
+
+@pytest.fixture
+def fast_tmp(tmp_path) -> Iterator[Path]:
+    """A temp dir on tmpfs when the machine has one: the SQLite instance commits every event (fsync)."""
+    if not Path("/dev/shm").is_dir():
+        yield tmp_path
+        return
+    path = Path(tempfile.mkdtemp(prefix="copilot-flow-test-", dir="/dev/shm"))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def flow(fast_tmp, sim) -> Iterator[Flow]:
+    """A flow whose app store is SQLite."""
+    with make_flow(fast_tmp, sim, f"sqlite:///{fast_tmp / 'store.db'}") as f:
+        yield f

@@ -6,60 +6,15 @@ the app store on SQLite (a file) or PostgreSQL (a fresh schema), the definitions
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from flow_support import Flow, make_flow
+from flow_support import Flow, fast_tmp, flow, make_flow, sim  # noqa: F401  (shared fixtures)
 
 from resources import tables
 from resources.github import GitHubResource
-from simulators.github import SimState, create_app
-from simulators.serve import start_in_thread
-
-
-@pytest.fixture(scope="module")
-def github_server() -> Iterator[tuple[str, SimState]]:
-    handle = start_in_thread(create_app({}))
-    try:
-        yield handle.url, handle.server.config.app.state.sim
-    finally:
-        handle.stop()
-
-
-@pytest.fixture
-def sim(github_server) -> Iterator[tuple[str, SimState]]:
-    url, state = github_server
-    state.reset()
-    yield url, state
-    deadline = time.monotonic() + 5
-    while any(state.stats()["in_flight"].values()) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    state.reset()
-
-
-@pytest.fixture
-def fast_tmp(tmp_path) -> Iterator[Path]:
-    if not Path("/dev/shm").is_dir():
-        yield tmp_path
-        return
-    path = Path(tempfile.mkdtemp(prefix="copilot-rel-", dir="/dev/shm"))
-    try:
-        yield path
-    finally:
-        shutil.rmtree(path, ignore_errors=True)
-
-
-@pytest.fixture
-def flow(fast_tmp, sim) -> Iterator[Flow]:
-    """App store on SQLite."""
-    with make_flow(fast_tmp, sim, f"sqlite:///{fast_tmp / 'store.db'}") as f:
-        yield f
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -8,4 +8,4 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "dagster"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "reliability"))
 
-from rel_support import fast_tmp, flow, flow_any, github_server, sim  # noqa: F401
+from rel_support import fast_tmp, flow, flow_any, sim  # noqa: F401
