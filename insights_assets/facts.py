@@ -37,9 +37,10 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas is imported where frames are built: the sync steps never pay for it
+    import pandas as pd
 
 from copilot_assets.metrics import acceptance_rate
 
@@ -159,10 +160,14 @@ class Facts:
 
 # --------------------------------------------------------------------------- helpers
 def _as_day(series: pd.Series) -> pd.Series:
+    import pandas as pd
+
     return pd.to_datetime(series).dt.date
 
 
 def _window(df: pd.DataFrame | None, start: date, end: date) -> pd.DataFrame:
+    import pandas as pd
+
     if df is None or len(df) == 0:
         return pd.DataFrame()
     out = df.copy()
@@ -177,6 +182,8 @@ def _int(value: Any) -> int:
 
 
 def _mean_1dp(series: pd.Series) -> float | None:
+    import pandas as pd
+
     values = pd.to_numeric(series, errors="coerce").dropna()
     if values.empty:
         return None

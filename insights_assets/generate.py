@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-import anthropic
 from pydantic import ValidationError
 
 from resources.llm import AnthropicResource
@@ -161,6 +160,8 @@ def generate_insight(facts: Facts, llm: AnthropicResource, *, client: Any | None
     Pass ``client`` (``llm.client()``) to reuse one connection pool across many team-days."""
     if not llm.configured():
         return _rules(facts, "no_api_key")
+    import anthropic  # lazily: every process that loads the definitions would pay ~40 MB for it
+
     try:
         client = client or llm.client()
         message = client.messages.create(**_request_params(facts, llm), timeout=llm.timeout_seconds)
@@ -206,6 +207,8 @@ def collect_batch(
 
     Results are matched by ``custom_id`` (they arrive in no set order). Errored, expired, canceled or
     missing items, and every item on timeout or API failure, fall back to rules."""
+    import anthropic
+
     client = client or llm.client()
     poll = llm.batch_poll_seconds if poll_seconds is None else poll_seconds
     deadline = time.monotonic() + (llm.batch_timeout_seconds if timeout_seconds is None else timeout_seconds)

@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-import pandas as pd
 import sqlalchemy as sa
 
 from resources import tables as t
@@ -34,6 +33,8 @@ def _frame(conn: sa.Connection, table: sa.Table, columns: list[str], team_id: in
         .order_by(table.c.day)
     )
     rows = conn.execute(stmt).mappings().all()
+    import pandas as pd  # here, not at module level: definitions load without pandas
+
     return pd.DataFrame([dict(r) for r in rows], columns=columns)
 
 
