@@ -15,7 +15,7 @@ from copilot_assets.checks import USAGE_CHECK_SPECS, usage_check_results
 from copilot_assets.partitions import TeamDay, team_day_partitions
 from copilot_assets.sync import DayResult, TeamSync, preview_md, run_sync_asset
 from resources.app_store import StoreResource
-from resources.github import GitHubResource
+from resources.github import USER_TEAMS_FLOOR_CONFIG, USER_TEAMS_REPORT, GitHubResource
 from resources.github_errors import GitHubError
 from resources.schemas import asset_column_schema
 
@@ -151,15 +151,30 @@ def fetch_user_usage_day(sync: TeamSync, day: date, log: Any) -> DayResult:
         users = report.records if report else []
     if not users:
         return _no_report(sync, day, "users-1-day")
-    teams_report = sync.client.report_day("user-teams-1-day", day)
+    strip = lambda rows: [{c: v for c, v in r.items() if c != "day"} for r in rows]  # noqa: E731
+    raw_users = [r for r in users if str(r.get("day")) == day.isoformat()]
+    note = _user_teams_not_offered(sync, day, log)
+    if note is not None:
+        # per-user rows only: copilot_github_team_daily and the raw user-teams report of this team-day are
+        # not named, so whatever is already stored for them stays (replace_team_day touches named tables only)
+        user_rows, _ = parsing.join_users_teams(users, [], day)
+        written = sync.store.replace_team_day(sync.team.id, day, {"copilot_user_daily": strip(user_rows)},
+                                              raw_reports={"users-1-day": raw_users})
+        md: dict[str, Any] = {
+            "users_source": users_source,
+            "users": len(user_rows),
+            "engaged_users": sum(1 for r in user_rows if r.get("engaged")),
+            "github_teams": 0,
+            "github_teams_note": note,
+        }
+        return DayResult(TeamDay(day, sync.team.slug), ok=True, rows=written, metadata=md)
+    teams_report = sync.client.report_day(USER_TEAMS_REPORT, day)
     memberships = teams_report.records if teams_report else []
     user_rows, team_rows = parsing.join_users_teams(users, memberships, day)
-    strip = lambda rows: [{c: v for c, v in r.items() if c != "day"} for r in rows]  # noqa: E731
     written = sync.store.replace_team_day(
         sync.team.id, day,
         {"copilot_user_daily": strip(user_rows), "copilot_github_team_daily": strip(team_rows)},
-        raw_reports={"users-1-day": [r for r in users if str(r.get("day")) == day.isoformat()],
-                     "user-teams-1-day": memberships},
+        raw_reports={"users-1-day": raw_users, USER_TEAMS_REPORT: memberships},
     )
     md = {
         "users_source": users_source,
@@ -175,9 +190,28 @@ def fetch_user_usage_day(sync: TeamSync, day: date, log: Any) -> DayResult:
     return DayResult(TeamDay(day, sync.team.slug), ok=True, rows=written, metadata=md)
 
 
+def _user_teams_not_offered(sync: TeamSync, day: date, log: Any) -> str | None:
+    """The metadata note when ``day`` is before the user-teams floor (no request then), else None.
+
+    Logged once per team and run, not once per day."""
+    floor: date | None = getattr(sync.client, "user_teams_available_from", None)
+    if floor is None or day >= floor:
+        return None
+    note = (f"{USER_TEAMS_REPORT} is not offered by GitHub before {floor.isoformat()}: not requested; "
+            f"GitHub team rows already stored are kept (set {USER_TEAMS_FLOOR_CONFIG} to change the date)")
+    if not sync.cache.get("user_teams_floor_logged"):
+        sync.cache["user_teams_floor_logged"] = True
+        before = sum(1 for d in sync.days if d < floor)
+        log.info(f"{sync.team.slug}: {before} day(s) of this run are before {floor.isoformat()}: "
+                 f"per-user rows only. {note}.")
+    return note
+
+
 @dg.asset(
     description="Per-user and per-GitHub-team daily Copilot usage: users-1-day joined with user-teams-1-day "
-    "of the same day. GitHub teams with fewer than 5 Copilot users are kept, flagged below_threshold.",
+    "of the same day. GitHub teams with fewer than 5 Copilot users are kept, flagged below_threshold. "
+    "user-teams-1-day is not asked for before GitHubResource.user_teams_available_from (default 2026-05-14, "
+    "when GitHub added it): those days get per-user rows only.",
     kinds={"github", "sql"},
     metadata={"dagster/column_schema": asset_column_schema("copilot_user_usage")},
     **COMMON,
@@ -194,8 +228,8 @@ SEAT_HISTORY_NOTE = ("GitHub keeps no seat history: a seat snapshot can only be 
 def fetch_seats_day(sync: TeamSync, day: date, log: Any) -> DayResult:
     now = datetime.now(UTC)
     if day not in (now.date(), now.date() - timedelta(days=1)):
-        log.info(f"copilot_seats {sync.team.slug} {day}: not materialized. {SEAT_HISTORY_NOTE}.")
-        return DayResult(TeamDay(day, sync.team.slug), skipped="no seat history for past dates")
+        # summed up in one log line per step by sync.finish (not one per team-day: each is an event)
+        return DayResult(TeamDay(day, sync.team.slug), skipped=f"past date. {SEAT_HISTORY_NOTE}")
     billing = sync.client.billing()
     seats = sync.client.seats()
     row = parsing.parse_seats(billing, seats, now, day)

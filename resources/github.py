@@ -12,10 +12,12 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import random
 import re
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -27,6 +29,7 @@ from urllib.parse import urlsplit
 
 import dagster as dg
 import httpx
+from pydantic import Field, field_validator
 
 from resources.github_errors import (
     CopilotAccessDenied,
@@ -45,11 +48,37 @@ API_VERSION = "2026-03-10"
 ENV_API_URL = "COPILOT_FLOW_GITHUB_API_URL"
 ONE_DAY_REPORTS = ("organization-1-day", "users-1-day", "user-teams-1-day")
 LATEST_REPORTS = ("organization-28-day", "users-28-day")
+# GitHub added the org endpoint user-teams-1-day on 2026-05-14 (reference §1.1; there is no 28-day variant).
+# One production client (navikt) saw data only from 2026-05-15; whether earlier days are served is
+# unconfirmed. Days before this floor are not asked for (a long backfill would spend one REST call per day
+# on them): copilot_user_usage stores per-user rows only and keeps any GitHub team rows already stored.
+# Operators can move the floor with GitHubResource.user_teams_available_from (e.g. earlier, to probe).
+USER_TEAMS_REPORT = "user-teams-1-day"
+USER_TEAMS_AVAILABLE_FROM = date(2026, 5, 14)
+USER_TEAMS_FLOOR_CONFIG = "GitHubResource.user_teams_available_from"
 _MAX_MESSAGE = 300
 
 
 def default_base_url() -> str:
     return (os.environ.get(ENV_API_URL) or "").strip() or PUBLIC_API_URL
+
+
+def parse_user_teams_floor(value: str | None) -> date | None:
+    """``user_teams_available_from`` → the first day to ask user-teams-1-day for; empty = no floor.
+
+    Raises ValueError naming the config field when the value is not a YYYY-MM-DD date."""
+    text = (value or "").strip()
+    if not text:
+        return None
+    try:
+        if len(text) != 10:
+            raise ValueError
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(
+            f"{USER_TEAMS_FLOOR_CONFIG} must be a YYYY-MM-DD date (or empty to always ask GitHub), "
+            f"got {value!r}"
+        ) from None
 
 
 # ---------------------------------------------------------------- classification (pure)
@@ -228,6 +257,16 @@ def _parse_link_next(link: str | None) -> str | None:
 # ---------------------------------------------------------------- client
 
 
+@functools.cache
+def shared_ssl_context() -> ssl.SSLContext:
+    """One TLS context per process, shared by every client (an SSLContext is thread-safe to share).
+
+    Building one loads the CA bundle: ≈ 20 ms of CPU, and each GitHubClient holds two httpx clients —
+    a third of a nightly step's CPU went there before (issue 9, docs/benchmarks.md). httpx's own
+    defaults apply (certifi, or SSL_CERT_FILE / SSL_CERT_DIR when set)."""
+    return httpx.create_ssl_context()
+
+
 class GitHubClient:
     """One per team sync (one org, one token). Thread-safe enough for parallel shard downloads."""
 
@@ -243,6 +282,7 @@ class GitHubClient:
         backoff_base: float = 0.5,
         timeout_seconds: float = 30.0,
         max_concurrency: int = 4,
+        user_teams_available_from: date | None = None,
         user_agent: str = "copilot-data-flow",
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
@@ -256,6 +296,8 @@ class GitHubClient:
         self.backoff_base = float(backoff_base)
         self.timeout_seconds = float(timeout_seconds)
         self.max_concurrency = max(1, int(max_concurrency))
+        # first day GitHub is expected to serve user-teams-1-day for (None = no floor); read by the fetcher
+        self.user_teams_available_from = user_teams_available_from
         self.user_agent = user_agent
         self.calls = CallCounter()
         self._token = token
@@ -276,6 +318,7 @@ class GitHubClient:
             timeout=self.timeout_seconds,
             limits=limits,
             transport=transport,
+            verify=shared_ssl_context(),
         )
         # downloads: pre-signed URLs, never the GitHub Authorization header
         self._dl = httpx.Client(
@@ -284,6 +327,7 @@ class GitHubClient:
             limits=limits,
             follow_redirects=True,
             transport=transport,
+            verify=shared_ssl_context(),
         )
 
     def __repr__(self) -> str:
@@ -553,6 +597,18 @@ class GitHubResource(dg.ConfigurableResource):
     timeout_seconds: float = 30.0
     max_concurrency_per_org: int = 4
     backoff_base: float = 0.5
+    user_teams_available_from: str = Field(
+        default=USER_TEAMS_AVAILABLE_FROM.isoformat(),
+        description="YYYY-MM-DD: first day user-teams-1-day is asked for (GitHub added the endpoint on "
+        "2026-05-14). Earlier days store per-user rows only and keep stored GitHub team rows. Set it earlier "
+        "to probe whether GitHub serves older days; empty = always ask.",
+    )
+
+    @field_validator("user_teams_available_from")
+    @classmethod
+    def _check_user_teams_available_from(cls, value: str) -> str:
+        parse_user_teams_floor(value)
+        return value.strip()
 
     def client(self, *, team: str, org: str, token: str) -> GitHubClient:
         return GitHubClient(
@@ -565,4 +621,5 @@ class GitHubResource(dg.ConfigurableResource):
             backoff_base=self.backoff_base,
             timeout_seconds=self.timeout_seconds,
             max_concurrency=self.max_concurrency_per_org,
+            user_teams_available_from=parse_user_teams_floor(self.user_teams_available_from),
         )

@@ -103,6 +103,8 @@ class OrgConfig:
     tokens: list[str] | None = None  # None → ["sim-token-<org>"]
     seats: int = 50
     history_start: str | None = None  # YYYY-MM-DD; days before → 204 (default: today − 365)
+    # YYYY-MM-DD; user-teams-1-day for days before → 204 (GitHub added the endpoint on 2026-05-14); None = no floor
+    user_teams_start: str | None = "2026-05-14"
     ready_lag_days: int = 1  # days newer than today − lag → 204
     faults: list[Fault] = field(default_factory=list)
     latency_ms: int = 0
@@ -123,6 +125,11 @@ class OrgConfig:
         if not 1 <= cfg.seats <= 10000 and cfg.seats != 0:
             raise ValueError("seats must be within 0..10000")
         cfg.shards = max(1, int(cfg.shards))
+        if cfg.user_teams_start is not None:
+            try:
+                date.fromisoformat(cfg.user_teams_start)
+            except (TypeError, ValueError):
+                raise ValueError(f"user_teams_start {cfg.user_teams_start!r} is not a YYYY-MM-DD date") from None
         return cfg
 
 
@@ -470,6 +477,8 @@ async def one_day_report(request: Request) -> Response:
         d = date.fromisoformat(day)
         today = state.today()
         floor = date.fromisoformat(ctx.oc.history_start) if ctx.oc.history_start else today - timedelta(days=365)
+        if report == "user-teams-1-day" and ctx.oc.user_teams_start:
+            floor = max(floor, date.fromisoformat(ctx.oc.user_teams_start))
         if d < floor or d > today - timedelta(days=ctx.oc.ready_lag_days):
             return Response(status_code=204, headers={**ctx.rate, "x-github-api-version-selected": ctx.version})
         resp, corruption = _envelope_fault(state, ctx, report, day)

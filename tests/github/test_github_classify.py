@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import random
+from datetime import date
 
 import pytest
+from pydantic import ValidationError
 
 from resources.github import (
+    USER_TEAMS_AVAILABLE_FROM,
     GitHubClient,
     GitHubResource,
     _parse_link_next,
@@ -14,6 +17,7 @@ from resources.github import (
     classify_error,
     default_base_url,
     parse_shard,
+    parse_user_teams_floor,
 )
 from resources.github_errors import (
     CopilotAccessDenied,
@@ -169,3 +173,24 @@ def test_resource_builds_client(monkeypatch):
         assert c.max_attempts == 2
         assert c.max_concurrency == 3
         assert c.base_url == "http://127.0.0.1:9999"
+
+
+def test_user_teams_floor_config_parsed_and_passed_to_the_client():
+    with GitHubResource(base_url="http://127.0.0.1:9999").client(team="t", org="o", token="x") as c:
+        assert c.user_teams_available_from == USER_TEAMS_AVAILABLE_FROM == date(2026, 5, 14)
+    res = GitHubResource(base_url="http://127.0.0.1:9999", user_teams_available_from=" 2026-03-01 ")
+    with res.client(team="t", org="o", token="x") as c:
+        assert c.user_teams_available_from == date(2026, 3, 1)
+    with GitHubResource(user_teams_available_from="").client(team="t", org="o", token="x") as c:
+        assert c.user_teams_available_from is None  # empty = no floor, always ask GitHub
+
+
+@pytest.mark.parametrize("bad", ["2026-5-14", "14.05.2026", "2026-02-30", "soon", "2026-05-14T00:00"])
+def test_user_teams_floor_config_rejects_a_bad_date_naming_the_field(bad):
+    with pytest.raises(ValidationError) as exc:
+        GitHubResource(user_teams_available_from=bad)
+    msg = str(exc.value)
+    assert "GitHubResource.user_teams_available_from must be a YYYY-MM-DD date" in msg
+    assert repr(bad) in msg
+    with pytest.raises(ValueError, match="user_teams_available_from must be a YYYY-MM-DD date"):
+        parse_user_teams_floor(bad)

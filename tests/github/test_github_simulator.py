@@ -172,3 +172,24 @@ def test_main_parses_config(tmp_path, monkeypatch):
     assert seen["app"].state.sim.org("acme").seats == 10
     with pytest.raises(ValueError):
         SimConfig.from_dict({"orgs": {"x": {"bogus": 1}}})
+
+
+def test_user_teams_report_is_204_before_its_start_day(sim):
+    url, state = sim
+
+    def status(report: str, day: str) -> int:
+        return get(url, f"/orgs/acme/copilot/metrics/reports/{report}?day={day}").status_code
+
+    # default: GitHub added user-teams-1-day on 2026-05-14; the other 1-day reports keep the full history
+    assert [status("user-teams-1-day", d) for d in ("2026-05-12", "2026-05-13", "2026-05-14", "2026-05-15")] == [
+        204, 204, 200, 200]
+    assert status("users-1-day", "2026-05-13") == 200 and status("organization-1-day", "2026-05-13") == 200
+    state.set_org("acme", tokens=[TOKEN], seats=50, user_teams_start=None)
+    assert status("user-teams-1-day", "2026-05-13") == 200
+    state.set_org("acme", tokens=[TOKEN], seats=50, user_teams_start="2026-06-01")
+    assert (status("user-teams-1-day", "2026-05-31"), status("user-teams-1-day", "2026-06-01")) == (204, 200)
+    # the history floor still applies to user-teams when it is the later of the two
+    state.set_org("acme", tokens=[TOKEN], seats=50, history_start="2026-07-01")
+    assert (status("user-teams-1-day", "2026-06-30"), status("user-teams-1-day", "2026-07-01")) == (204, 200)
+    with pytest.raises(ValueError, match="user_teams_start"):
+        OrgConfig.from_dict({"user_teams_start": "May 14"})
