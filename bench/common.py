@@ -65,25 +65,68 @@ def cpu_seconds(who: int) -> float:
     return ru.ru_utime + ru.ru_stime
 
 
+PG_ADMIN_URL = os.environ.get("COPILOT_FLOW_BENCH_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
+
+
 @contextmanager
-def bench_home(keep: bool = False) -> Iterator[Path]:
+def pg_databases(*names: str) -> Iterator[dict[str, str]]:
+    """Fresh PostgreSQL databases (dropped afterwards) on the server of ``COPILOT_FLOW_BENCH_PG_URL``."""
+    import sqlalchemy as sa
+
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    tag = f"{os.getpid()}_{int(time.time())}"
+    dbs = {n: f"copilot_bench_{n}_{tag}" for n in names}
+    try:
+        with admin.connect() as conn:
+            for db in dbs.values():
+                conn.execute(sa.text(f'CREATE DATABASE "{db}"'))
+        base = PG_ADMIN_URL.rsplit("/", 1)[0]
+        yield {n: f"{base}/{db}" for n, db in dbs.items()}
+    finally:
+        with admin.connect() as conn:
+            for db in dbs.values():
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@contextmanager
+def bench_home(keep: bool = False, pg: bool = False) -> Iterator[Path]:
     """A temp home: DAGSTER_HOME (repo dagster.yaml), SQLite app store, secret key; env vars exported so
-    run workers and code servers started from here inherit them."""
+    run workers and code servers started from here inherit them.
+
+    ``pg=True``: the Dagster instance (repo's dagster.postgres.yaml) and the app store each on a fresh
+    PostgreSQL database — the production setup of docs/deployment.md."""
+    with pg_databases("dagster", "app") if pg else _nothing() as urls:
+        tmp = Path(tempfile.mkdtemp(prefix="copilot-bench-"))
+        dagster_home = tmp / "dagster_home"
+        dagster_home.mkdir()
+        shutil.copy(ROOT / ("dagster.postgres.yaml" if pg else "dagster.yaml"), dagster_home / "dagster.yaml")
+        os.environ["DAGSTER_HOME"] = str(dagster_home)
+        os.environ["COPILOT_FLOW_HOME"] = str(tmp)
+        if urls:
+            os.environ["DAGSTER_PG_URL"] = urls["dagster"]
+            os.environ["COPILOT_FLOW_DATABASE_URL"] = urls["app"]
+        else:
+            os.environ["COPILOT_FLOW_DATABASE_URL"] = f"sqlite:///{tmp / 'copilot_flow.db'}"
+        with _home_env(tmp, keep):
+            yield tmp
+
+
+@contextmanager
+def _nothing() -> Iterator[dict[str, str]]:
+    yield {}
+
+
+@contextmanager
+def _home_env(tmp: Path, keep: bool) -> Iterator[None]:
     from cryptography.fernet import Fernet
 
-    tmp = Path(tempfile.mkdtemp(prefix="copilot-bench-"))
-    dagster_home = tmp / "dagster_home"
-    dagster_home.mkdir()
-    shutil.copy(ROOT / "dagster.yaml", dagster_home / "dagster.yaml")
-    os.environ["DAGSTER_HOME"] = str(dagster_home)
-    os.environ["COPILOT_FLOW_HOME"] = str(tmp)
-    os.environ["COPILOT_FLOW_DATABASE_URL"] = f"sqlite:///{tmp / 'copilot_flow.db'}"
     os.environ["COPILOT_FLOW_SECRET_KEY"] = Fernet.generate_key().decode()
     # insights runs that automation may launch must never reach the real Anthropic API
     os.environ["ANTHROPIC_BASE_URL"] = "http://127.0.0.1:9"
     os.environ.pop("ANTHROPIC_API_KEY", None)
     try:
-        yield tmp
+        yield
     finally:
         if not keep:
             shutil.rmtree(tmp, ignore_errors=True)

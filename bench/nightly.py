@@ -117,7 +117,7 @@ def _kind(pid: int) -> str:
 def pool_limit() -> int:
     import yaml
 
-    cfg = yaml.safe_load((ROOT / "dagster.yaml").read_text())
+    cfg = yaml.safe_load((Path(os.environ["DAGSTER_HOME"]) / "dagster.yaml").read_text())
     return int(((cfg.get("concurrency") or {}).get("pools") or {}).get("default_limit") or 1)
 
 
@@ -139,11 +139,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seats", type=int, default=50)
     ap.add_argument("--fresh", action="store_true", help="no history: every team also gets a gap-fill run")
     ap.add_argument("--timeout", type=float, default=3600)
+    ap.add_argument("--pg", action="store_true",
+                    help="Dagster instance (dagster.postgres.yaml) and app store on fresh PostgreSQL databases")
     args = ap.parse_args(argv)
 
     out: dict[str, Any] = {"bench": "nightly", "teams": args.teams, "latency_ms": args.latency_ms,
-                           "seats_per_org": args.seats, "machine": machine(), "load_start": load_context()}
-    with stdout_to_stderr(), bench_home() as tmp:
+                           "seats_per_org": args.seats, "storage": "postgres" if args.pg else "sqlite",
+                           "machine": machine(), "load_start": load_context()}
+    with stdout_to_stderr(), bench_home(pg=args.pg) as tmp:
         sim, url = start_sim_subprocess({"auto_orgs": True, "latency_ms": args.latency_ms}, tmp)
         os.environ["COPILOT_FLOW_GITHUB_API_URL"] = url
         if args.seats != 50:

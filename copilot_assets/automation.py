@@ -43,6 +43,11 @@ copilot_sync_job = dg.define_asset_job(
     "copilot_sync_job",
     selection=dg.AssetSelection.assets(*SYNC_ASSETS),
     description="Copilot usage, per-user usage and seats for a range of team-days.",
+    # One process per run: the three steps are CPU-bound and run one after another anyway on a small
+    # host; the multiprocess executor would start three more processes (each loading the definitions)
+    # per run. Concurrency toward GitHub comes from the team threads inside a step and the github_api
+    # pool, which the in-process executor also honours (issue 9, docs/benchmarks.md).
+    executor_def=dg.in_process_executor,
 )
 
 

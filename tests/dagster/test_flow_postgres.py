@@ -16,8 +16,10 @@ from flow_support import USAGE, USER_USAGE, checks, expected_org_day, expected_u
 def test_team_day_on_a_postgres_instance_and_postgres_store(pg_flow) -> None:
     flow, instance_schema, base_url = pg_flow
     assert type(flow.instance.run_storage).__name__ == "PostgresRunStorage"
-    assert type(flow.instance.event_log_storage).__name__ == "PostgresEventLogStorage"
+    storage = flow.instance.event_log_storage
+    assert type(storage).__name__ == "PooledPostgresEventLogStorage"  # dagster.postgres.yaml's own choice
     assert flow.store.engine.dialect.name == "postgresql"
+    opened_before = storage.connections_opened
 
     flow.add_team("acme", "acme-org")
     day = today() - timedelta(days=1)
@@ -49,6 +51,22 @@ def test_team_day_on_a_postgres_instance_and_postgres_store(pg_flow) -> None:
                 {"s": instance_schema}).scalar_one()
     finally:
         engine.dispose()
+    # one run writes dozens of events; the pooled event log reuses its connections (the stock
+    # dagster-postgres storage opens ≈ 2 per event: docs/benchmarks.md)
+    n_events = len(flow.instance.get_records_for_run(result.run_id, limit=100000).records)
+    assert n_events >= 20
+    assert storage.connections_opened - opened_before <= storage.pool_size + storage.max_overflow
     assert runs == [result.run_id]
     assert mat_events == 2  # copilot_usage and copilot_user_usage
     assert teams_in_public == 0  # the app store is in its own schema, apart from the instance
+
+
+def test_pooled_event_log_refuses_a_bad_pool_config(pg_available) -> None:
+    import pytest
+
+    from resources.config import normalize_database_url
+    from resources.dagster_storage import PooledPostgresEventLogStorage
+
+    with pytest.raises(ValueError, match=r"pool_size must be ≥ 1.*got pool_size=0"):
+        PooledPostgresEventLogStorage(normalize_database_url(pg_available), should_autocreate_tables=False,
+                                      pool_size=0)

@@ -55,8 +55,11 @@ def test_backfill_30_days_for_one_team_in_one_range_run(flow) -> None:
     # seats: only yesterday (today is not in the range); every other day skipped with the reason logged
     assert flow.materialized(SEATS) == {f"{end.isoformat()}|acme"}
     assert [r["day"] for r in flow.rows("copilot_seat_snapshots", "acme")] == [end]
-    skipped = [m for m in flow.logs(result) if "copilot_seats acme" in m and SEAT_HISTORY_NOTE in m]
-    assert len(skipped) == 29
+    # one summary line for the step (each log line is an event-log write: not one per team-day)
+    skipped = [m for m in flow.logs(result) if SEAT_HISTORY_NOTE in m]
+    assert skipped == [f"copilot_seats: 29 team-day(s) not materialized: past date. {SEAT_HISTORY_NOTE}"]
+    progress = [m for m in flow.logs(result) if m.startswith("copilot_usage: ") and "team-day(s) done" in m]
+    assert progress and all("ok," in m and "GitHub calls" in m for m in progress)
     assert failed_partitions(flow, SEATS) == set()
 
 
