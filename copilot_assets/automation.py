@@ -264,11 +264,20 @@ def _cycle(team) -> str:
     return team.onboarding_started_at.isoformat() if team.onboarding_started_at else "none"
 
 
-def _latest_run(instance: dg.DagsterInstance, team, step: str) -> tuple[dg.DagsterRun | None, int]:
-    """The newest run of this onboarding cycle's step (runs of an earlier cycle don't count)."""
-    runs = instance.get_runs(filters=dg.RunsFilter(
-        tags={ONBOARDING_TAG: team.slug, ONBOARDING_STEP_TAG: step, ONBOARDING_CYCLE_TAG: _cycle(team)}))
-    return (runs[0] if runs else None), len(runs)
+def _latest_runs(instance: dg.DagsterInstance, teams: Sequence[Any], chunk: int = 200) -> dict[tuple, dg.DagsterRun]:
+    """The newest run of each team's current onboarding step and cycle (runs of an earlier cycle or step
+    don't count), keyed by (slug, step, cycle): one runs query per ``chunk`` teams, not one per team
+    (1,000 teams connecting at once: issue 9, docs/benchmarks.md)."""
+    wanted = {(t.slug, t.onboarding_pipeline_status, _cycle(t)) for t in teams}
+    latest: dict[tuple, dg.DagsterRun] = {}
+    slugs = sorted({w[0] for w in wanted})
+    for i in range(0, len(slugs), chunk):
+        runs = instance.get_runs(filters=dg.RunsFilter(tags={ONBOARDING_TAG: slugs[i:i + chunk]}))
+        for run in runs:  # newest first
+            key = (run.tags.get(ONBOARDING_TAG), run.tags.get(ONBOARDING_STEP_TAG), run.tags.get(ONBOARDING_CYCLE_TAG))
+            if key in wanted and key not in latest:
+                latest[key] = run
+    return latest
 
 
 @dg.sensor(
@@ -286,13 +295,13 @@ def copilot_onboarding_sensor(context: dg.SensorEvaluationContext, store: StoreR
     latest = today - timedelta(days=1)
     partitions = set(context.instance.get_dynamic_partitions(TEAMS_PARTITION_NAME))
     moved: list[str] = []
-    for t in s.list_teams():
+    onboarding = [t for t in s.list_teams()
+                  if t.onboarding_pipeline_status in ("syncing_copilot", "llm_processing")
+                  and t.slug in partitions]  # a team not yet a partition: copilot_teams_sensor adds it first
+    latest_runs = _latest_runs(context.instance, onboarding) if onboarding else {}
+    for t in onboarding:
         step = t.onboarding_pipeline_status
-        if step not in ("syncing_copilot", "llm_processing"):
-            continue
-        if t.slug not in partitions:
-            continue  # copilot_teams_sensor adds it first
-        run, _ = _latest_run(context.instance, t, step)
+        run = latest_runs.get((t.slug, step, _cycle(t)))
         if run is not None and run.status in (dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED):
             s.set_onboarding(t.id, "failed")
             moved.append(f"{t.slug}: {step} run {run.run_id[:8]} {run.status.value} → failed "
