@@ -25,7 +25,7 @@ from bench.common import (
     machine,
     org_login,
     peak_rss_mb,
-    seed_teams,
+    seed_instance,
     sim_calls_by_kind,
     sim_stats,
     start_sim_subprocess,
@@ -53,15 +53,10 @@ def main(argv: list[str] | None = None) -> int:
             import dagster as dg
 
             from copilot_assets.automation import range_run_request
-            from copilot_assets.partitions import TEAMS_PARTITION_NAME
             from copilot_flow.local_runs import execute_run_request
             from definitions import defs
-            from resources.app_store import store_for
 
-            store = store_for()
-            (slug,) = seed_teams(store, 1, history_days=0)
-            instance = dg.DagsterInstance.get()
-            instance.add_dynamic_partitions(TEAMS_PARTITION_NAME, [slug])
+            store, (slug,), instance = seed_instance(1, history_days=0)
             end = datetime.now(UTC).date() - timedelta(days=1)
             start = end - timedelta(days=args.days - 1)
             keys = [dg.AssetKey(k.strip()) for k in args.assets.split(",") if k.strip()]

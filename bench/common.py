@@ -175,6 +175,21 @@ def seed_teams(store: Any, n: int, *, onboarding: str = "complete", history_days
     return slugs
 
 
+def seed_instance(n: int, *, history_days: int = 40) -> tuple[Any, list[str], Any]:
+    """N connected teams (``seed_teams``) that are also dynamic ``teams`` partitions of this home's
+    Dagster instance: returns (app store, slugs, instance)."""
+    import dagster as dg
+
+    from copilot_assets.partitions import TEAMS_PARTITION_NAME
+    from resources.app_store import store_for
+
+    store = store_for()
+    slugs = seed_teams(store, n, history_days=history_days)
+    instance = dg.DagsterInstance.get()
+    instance.add_dynamic_partitions(TEAMS_PARTITION_NAME, slugs)
+    return store, slugs, instance
+
+
 def nightly_tick(today: date | None = None) -> datetime:
     d = today or datetime.now(UTC).date()
     return datetime(d.year, d.month, d.day, 4, 45, tzinfo=UTC)

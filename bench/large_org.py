@@ -24,7 +24,7 @@ from bench.common import (
     machine,
     org_login,
     peak_rss_mb,
-    seed_teams,
+    seed_instance,
     sim_calls_by_kind,
     sim_stats,
     start_sim_subprocess,
@@ -56,18 +56,11 @@ def main(argv: list[str] | None = None) -> int:
                                          "latency_ms": args.latency_ms}, tmp)
         os.environ["COPILOT_FLOW_GITHUB_API_URL"] = url
         try:
-            import dagster as dg
-
             from copilot_assets.automation import range_run_request
-            from copilot_assets.partitions import TEAMS_PARTITION_NAME
             from copilot_flow.local_runs import execute_run_request
             from definitions import defs
-            from resources.app_store import store_for
 
-            store = store_for()
-            (slug,) = seed_teams(store, 1, history_days=0)
-            instance = dg.DagsterInstance.get()
-            instance.add_dynamic_partitions(TEAMS_PARTITION_NAME, [slug])
+            store, (slug,), instance = seed_instance(1, history_days=0)
             day = datetime.now(UTC).date() - timedelta(days=1)
             rr = range_run_request([slug], day, day, trigger="manual", run_key="bench")
             out["rss_before_run_mb"] = rss_now_mb()

@@ -27,7 +27,7 @@ from bench.common import (
     load_context,
     log,
     machine,
-    seed_teams,
+    seed_instance,
     start_sim_subprocess,
     stdout_to_stderr,
     stop_proc,
@@ -84,16 +84,10 @@ def main(argv: list[str] | None = None) -> int:
         sim, url = start_sim_subprocess({"auto_orgs": True, "latency_ms": 0}, tmp)
         os.environ["COPILOT_FLOW_GITHUB_API_URL"] = url
         try:
-            import dagster as dg
-
             from copilot_assets.automation import copilot_sync_job, range_run_request
-            from copilot_assets.partitions import TEAMS_PARTITION_NAME
             from definitions import defs
-            from resources.app_store import store_for
 
-            slugs = seed_teams(store_for(), args.teams)
-            instance = dg.DagsterInstance.get()
-            instance.add_dynamic_partitions(TEAMS_PARTITION_NAME, slugs)
+            _, slugs, instance = seed_instance(args.teams)
             out["event_log_storage"] = type(instance.event_log_storage).__name__
             end = datetime.now(UTC).date() - timedelta(days=1)
             rr = range_run_request(slugs, end - timedelta(days=2), end, trigger="nightly", run_key="bench")
