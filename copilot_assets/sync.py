@@ -124,7 +124,10 @@ def sync_team_days(
         try:
             team, token = _resolve_team(store, slug)
         except TeamNotSyncable as exc:
-            return [DayResult(TeamDay(d, slug), error=exc) for d in days]
+            context.log.warning(f"{what} {slug}: {len(days)} team-day(s) not attempted: {exc.message}")
+            results = [DayResult(TeamDay(d, slug), error=exc) for d in days]
+            progress.team_done(results)
+            return results
         results = []
         with github.client(team=slug, org=team.github_org, token=token) as client:
             sync = TeamSync(team=team, client=client, days=days, store=store, run_id=context.run.run_id)
@@ -133,6 +136,7 @@ def sync_team_days(
                 before = client.calls.total
                 if fatal is not None:  # a dead token or denied access: don't hammer GitHub with it
                     results.append(DayResult(TeamDay(day, slug), error=fatal))
+                    progress.day_done(results[-1])
                     continue
                 try:
                     result = fetch_day(sync, day)
@@ -145,6 +149,9 @@ def sync_team_days(
                 if not result.ok and not result.skipped:
                     context.log.warning(f"{what} {slug} {day}: FAILED: {result.error}")
                 progress.day_done(result)
+            if fatal is not None and (later := sum(1 for r in results if r.error is fatal) - 1):
+                context.log.warning(f"{what} {slug}: {later} later team-day(s) not attempted "
+                                    f"after {fatal.error_kind}")
         progress.team_done()
         return results
 
@@ -177,7 +184,9 @@ class _Progress:
             if self.days % self.every == 0 and self.days < self.total:
                 self._log()
 
-    def team_done(self) -> None:
+    def team_done(self, unattempted: Sequence[DayResult] = ()) -> None:
+        for r in unattempted:
+            self.day_done(r)
         with self.lock:
             self.teams_done += 1
 

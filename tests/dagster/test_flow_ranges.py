@@ -127,3 +127,9 @@ def test_revoked_token_fails_exactly_that_teams_days_and_stops_calling_github(fl
         assert len(flow.rows("copilot_usage_daily", slug)) == 3
         assert len(flow.requests(slug)) == 6  # envelope + download per day
     assert flow.count("copilot_usage_daily", "t-b") == 0
+
+    # the log says it once per failed attempt and once for the days skipped after it, not per day
+    lines = [m for m in flow.logs(result) if "t-b" in m]
+    assert sum("FAILED" in m for m in lines) == 1
+    assert [m for m in lines if "not attempted" in m] == [
+        "copilot_usage t-b: 2 later team-day(s) not attempted after token_revoked"]
