@@ -18,7 +18,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -96,7 +96,9 @@ def bench_home(keep: bool = False, pg: bool = False) -> Iterator[Path]:
 
     ``pg=True``: the Dagster instance (repo's dagster.postgres.yaml) and the app store each on a fresh
     PostgreSQL database — the production setup of docs/deployment.md."""
-    with pg_databases("dagster", "app") if pg else _nothing() as urls:
+    from cryptography.fernet import Fernet
+
+    with pg_databases("dagster", "app") if pg else nullcontext({}) as urls:
         tmp = Path(tempfile.mkdtemp(prefix="copilot-bench-"))
         dagster_home = tmp / "dagster_home"
         dagster_home.mkdir()
@@ -105,31 +107,16 @@ def bench_home(keep: bool = False, pg: bool = False) -> Iterator[Path]:
         os.environ["COPILOT_FLOW_HOME"] = str(tmp)
         if urls:
             os.environ["DAGSTER_PG_URL"] = urls["dagster"]
-            os.environ["COPILOT_FLOW_DATABASE_URL"] = urls["app"]
-        else:
-            os.environ["COPILOT_FLOW_DATABASE_URL"] = f"sqlite:///{tmp / 'copilot_flow.db'}"
-        with _home_env(tmp, keep):
+        os.environ["COPILOT_FLOW_DATABASE_URL"] = urls.get("app") or f"sqlite:///{tmp / 'copilot_flow.db'}"
+        os.environ["COPILOT_FLOW_SECRET_KEY"] = Fernet.generate_key().decode()
+        # insights runs that automation may launch must never reach the real Anthropic API
+        os.environ["ANTHROPIC_BASE_URL"] = "http://127.0.0.1:9"
+        os.environ.pop("ANTHROPIC_API_KEY", None)
+        try:
             yield tmp
-
-
-@contextmanager
-def _nothing() -> Iterator[dict[str, str]]:
-    yield {}
-
-
-@contextmanager
-def _home_env(tmp: Path, keep: bool) -> Iterator[None]:
-    from cryptography.fernet import Fernet
-
-    os.environ["COPILOT_FLOW_SECRET_KEY"] = Fernet.generate_key().decode()
-    # insights runs that automation may launch must never reach the real Anthropic API
-    os.environ["ANTHROPIC_BASE_URL"] = "http://127.0.0.1:9"
-    os.environ.pop("ANTHROPIC_API_KEY", None)
-    try:
-        yield
-    finally:
-        if not keep:
-            shutil.rmtree(tmp, ignore_errors=True)
+        finally:
+            if not keep:
+                shutil.rmtree(tmp, ignore_errors=True)
 
 
 def team_slug(i: int) -> str:

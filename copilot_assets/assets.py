@@ -152,41 +152,33 @@ def fetch_user_usage_day(sync: TeamSync, day: date, log: Any) -> DayResult:
     if not users:
         return _no_report(sync, day, "users-1-day")
     strip = lambda rows: [{c: v for c, v in r.items() if c != "day"} for r in rows]  # noqa: E731
-    raw_users = [r for r in users if str(r.get("day")) == day.isoformat()]
+    tables: dict[str, list[dict]] = {}
+    raw_reports = {"users-1-day": [r for r in users if str(r.get("day")) == day.isoformat()]}
     note = _user_teams_not_offered(sync, day, log)
-    if note is not None:
-        # per-user rows only: copilot_github_team_daily and the raw user-teams report of this team-day are
-        # not named, so whatever is already stored for them stays (replace_team_day touches named tables only)
-        user_rows, _ = parsing.join_users_teams(users, [], day)
-        written = sync.store.replace_team_day(sync.team.id, day, {"copilot_user_daily": strip(user_rows)},
-                                              raw_reports={"users-1-day": raw_users})
-        md: dict[str, Any] = {
-            "users_source": users_source,
-            "users": len(user_rows),
-            "engaged_users": sum(1 for r in user_rows if r.get("engaged")),
-            "github_teams": 0,
-            "github_teams_note": note,
-        }
-        return DayResult(TeamDay(day, sync.team.slug), ok=True, rows=written, metadata=md)
-    teams_report = sync.client.report_day(USER_TEAMS_REPORT, day)
-    memberships = teams_report.records if teams_report else []
-    user_rows, team_rows = parsing.join_users_teams(users, memberships, day)
-    written = sync.store.replace_team_day(
-        sync.team.id, day,
-        {"copilot_user_daily": strip(user_rows), "copilot_github_team_daily": strip(team_rows)},
-        raw_reports={"users-1-day": raw_users, USER_TEAMS_REPORT: memberships},
-    )
-    md = {
+    if note is None:
+        teams_report = sync.client.report_day(USER_TEAMS_REPORT, day)
+        raw_reports[USER_TEAMS_REPORT] = teams_report.records if teams_report else []
+    # before the user-teams floor, copilot_github_team_daily and the raw user-teams report are not named,
+    # so whatever is already stored for them stays (replace_team_day touches the named tables only)
+    user_rows, team_rows = parsing.join_users_teams(users, raw_reports.get(USER_TEAMS_REPORT, []), day)
+    tables["copilot_user_daily"] = strip(user_rows)
+    if note is None:
+        tables["copilot_github_team_daily"] = strip(team_rows)
+    written = sync.store.replace_team_day(sync.team.id, day, tables, raw_reports=raw_reports)
+    md: dict[str, Any] = {
         "users_source": users_source,
         "users": len(user_rows),
         "engaged_users": sum(1 for r in user_rows if r.get("engaged")),
         "github_teams": len(team_rows),
-        "github_teams_below_threshold": sum(1 for r in team_rows if r.get("below_threshold")),
-        "github_team_preview": preview_md(
+    }
+    if note is not None:
+        md["github_teams_note"] = note
+    else:
+        md["github_teams_below_threshold"] = sum(1 for r in team_rows if r.get("below_threshold"))
+        md["github_team_preview"] = preview_md(
             sorted(team_rows, key=lambda r: -int(r.get("active_users") or 0)),
             ["github_team_slug", "active_users", "engaged_users", "acceptance_rate", "below_threshold"],
-        ),
-    }
+        )
     return DayResult(TeamDay(day, sync.team.slug), ok=True, rows=written, metadata=md)
 
 

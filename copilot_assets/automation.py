@@ -298,7 +298,7 @@ def copilot_onboarding_sensor(context: dg.SensorEvaluationContext, store: StoreR
     onboarding = [t for t in s.list_teams()
                   if t.onboarding_pipeline_status in ("syncing_copilot", "llm_processing")
                   and t.slug in partitions]  # a team not yet a partition: copilot_teams_sensor adds it first
-    latest_runs = _latest_runs(context.instance, onboarding) if onboarding else {}
+    latest_runs = _latest_runs(context.instance, onboarding)
     for t in onboarding:
         step = t.onboarding_pipeline_status
         run = latest_runs.get((t.slug, step, _cycle(t)))

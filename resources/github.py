@@ -46,7 +46,6 @@ from resources.github_errors import (
 PUBLIC_API_URL = "https://api.github.com"
 API_VERSION = "2026-03-10"
 ENV_API_URL = "COPILOT_FLOW_GITHUB_API_URL"
-ONE_DAY_REPORTS = ("organization-1-day", "users-1-day", "user-teams-1-day")
 LATEST_REPORTS = ("organization-28-day", "users-28-day")
 # GitHub added the org endpoint user-teams-1-day on 2026-05-14 (reference §1.1; there is no 28-day variant).
 # One production client (navikt) saw data only from 2026-05-15; whether earlier days are served is
@@ -56,6 +55,7 @@ LATEST_REPORTS = ("organization-28-day", "users-28-day")
 USER_TEAMS_REPORT = "user-teams-1-day"
 USER_TEAMS_AVAILABLE_FROM = date(2026, 5, 14)
 USER_TEAMS_FLOOR_CONFIG = "GitHubResource.user_teams_available_from"
+ONE_DAY_REPORTS = ("organization-1-day", "users-1-day", USER_TEAMS_REPORT)
 _MAX_MESSAGE = 300
 
 
