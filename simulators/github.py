@@ -5,6 +5,16 @@
 Config JSON = SimConfig: {"orgs": {"acme": {"tokens": ["t"], "seats": 50, "faults": [...]}}, "auto_orgs": false}.
 State lives in ``app.state.sim`` (a SimState) so in-process tests can configure it directly; the admin
 endpoints under ``/_sim`` (no auth) do the same over HTTP. The request log never stores a raw token.
+
+As strict as GitHub documents (reference/github-copilot-api.md §6), never kinder, and no invented rule:
+- no seat-count rule: an org with 1–4 seats is served normally; with 0 seats the 1-day reports answer 204;
+  GitHub teams with fewer than 5 Copilot users are absent from user-teams-1-day (documented);
+- "Copilot usage metrics" policy off (``metrics_policy: false``) → every report endpoint answers 403 with the
+  policy message; no Copilot subscription (``copilot_subscription: false``) → billing/seats answer 404
+  "Copilot Business is not enabled for this organization.", the reports 404 Not Found;
+- days not ready (newer than today − ready_lag_days) or before the history floor answer 204 or 404, chosen
+  per (org, report, day) from a sha256 seed (``not_ready_status``: "mixed" | "204" | "404");
+- REST routes are also served under ``/organizations/{org}/...`` (the target of "redirect" faults).
 """
 
 from __future__ import annotations
@@ -35,6 +45,7 @@ DEFAULT_API_VERSION = "2022-11-28"
 DOCS = "https://docs.github.com/rest/copilot/copilot-usage-metrics"
 ONE_DAY_REPORTS = ("organization-1-day", "users-1-day", "user-teams-1-day")
 LATEST_REPORTS = ("organization-28-day", "users-28-day")
+REDIRECT_MODES = ("redirect", "redirect_other_host")
 ENVELOPE_MODES = (
     "malformed_json",
     "malformed_ndjson",
@@ -46,24 +57,24 @@ ENVELOPE_MODES = (
 RESPONSE_MODES = (
     "401",
     "403_policy",
-    "403_licenses",
     "403_permissions",
     "404",
     "422",
+    "422_policy",
     "429",
     "secondary_limit",
     "500",
     "502",
     "503",
     "slow",
+    *REDIRECT_MODES,
 )
 FAULT_MODES = RESPONSE_MODES + ENVELOPE_MODES
 
 MSG_POLICY = "The 'Copilot usage metrics' policy must be enabled to use this API"
-MSG_LICENSES = (
-    "Copilot usage metrics are only available for organizations with at least 5 Copilot licenses "
-    "(seats). This organization does not have enough Copilot licenses."
-)
+# legacy metrics API's 422 when its policy was off (reference §2.4)
+MSG_LEGACY_POLICY = "Copilot Usage Metrics API setting is disabled at the organization or enterprise level."
+MSG_NO_SUBSCRIPTION = "Copilot Business is not enabled for this organization."
 MSG_PERMISSIONS = "Insufficient permissions. This action requires admin, or relevant organization role access."
 MSG_SECONDARY = (
     "You have exceeded a secondary rate limit. Please wait a few minutes before you try again. "
@@ -75,27 +86,52 @@ MSG_PRIMARY = "API rate limit exceeded for user ID 1. If you reach out to GitHub
 # ---------------------------------------------------------------- config
 
 
+FAULT_STATUSES = {
+    "secondary_limit": (403, 429),  # default 403
+    "redirect": (301, 302, 303, 307, 308),  # default 301
+    "redirect_other_host": (301, 302, 303, 307, 308),  # default 307
+}
+
+
 @dataclass
 class Fault:
+    """One injected fault. ``status`` picks the HTTP status of "secondary_limit" (403/429) and of the
+    redirect modes; ``retry_after`` (seconds) is sent as ``retry-after`` — "429" (primary) sends 1 s when
+    unset, "secondary_limit" sends NO retry-after header unless set. Redirect modes hit downloads only
+    when ``endpoint`` is "download"."""
+
     mode: str
     endpoint: str = "any"  # substring of the report name, or "billing"/"seats"/"download"/"any"
     times: int | None = None  # how many requests it affects; None = forever
     days: list[str] | None = None  # only these report days (YYYY-MM-DD)
     delay_s: float = 5.0  # for "slow"
-    retry_after: int = 1  # for "429"/"secondary_limit"
+    retry_after: int | None = None  # for "429" (default 1) / "secondary_limit" (default: no header)
+    status: int | None = None  # for "secondary_limit" and the redirect modes
 
     def __post_init__(self) -> None:
         if self.mode not in FAULT_MODES:
             raise ValueError(f"unknown fault mode {self.mode!r}; known: {', '.join(FAULT_MODES)}")
+        allowed = FAULT_STATUSES.get(self.mode, ())
+        if self.status is not None and self.status not in allowed:
+            raise ValueError(
+                f"fault mode {self.mode!r} takes status in {list(allowed)}, got {self.status!r}"
+                if allowed
+                else f"fault mode {self.mode!r} takes no status"
+            )
 
     def matches(self, kind: str, day: str | None) -> bool:
         if self.times is not None and self.times <= 0:
+            return False
+        if self.mode in REDIRECT_MODES and kind == "download" and self.endpoint != "download":
             return False
         if self.endpoint != "any" and self.endpoint not in kind:
             return False
         if self.days is not None and day not in self.days:
             return False
         return True
+
+
+NOT_READY_STATUSES = ("mixed", "204", "404")
 
 
 @dataclass
@@ -105,11 +141,17 @@ class OrgConfig:
     history_start: str | None = None  # YYYY-MM-DD; days before → 204 (default: today − 365)
     # YYYY-MM-DD; user-teams-1-day for days before → 204 (GitHub added the endpoint on 2026-05-14); None = no floor
     user_teams_start: str | None = "2026-05-14"
-    ready_lag_days: int = 1  # days newer than today − lag → 204
+    ready_lag_days: int = 1  # days newer than today − lag → not ready (204/404)
     faults: list[Fault] = field(default_factory=list)
     latency_ms: int = 0
     shards: int = 1
     link_ttl_seconds: int = 3600
+    metrics_policy: bool = True  # False → report endpoints answer 403 (policy message)
+    copilot_subscription: bool = True  # False → billing/seats 404 "Copilot Business is not enabled ...", reports 404
+    not_ready_status: str = "mixed"  # not-ready / pre-history days: "mixed" (204 or 404 per seed), "204", "404"
+    # seats Link: rel="next"/"last"/... URLs on this origin ("localhost", "localhost:8787" or a full origin);
+    # a host without a port keeps the request's port. None = the request's own origin
+    seats_link_host: str | None = None
 
     @classmethod
     def from_dict(cls, d: dict[str, Any] | OrgConfig | None) -> OrgConfig:
@@ -124,6 +166,10 @@ class OrgConfig:
         cfg = cls(**d, faults=faults)
         if not 1 <= cfg.seats <= 10000 and cfg.seats != 0:
             raise ValueError("seats must be within 0..10000")
+        if cfg.not_ready_status not in NOT_READY_STATUSES:
+            raise ValueError(
+                f"not_ready_status must be one of {list(NOT_READY_STATUSES)}, got {cfg.not_ready_status!r}"
+            )
         cfg.shards = max(1, int(cfg.shards))
         if cfg.user_teams_start is not None:
             try:
@@ -234,6 +280,7 @@ class SimState:
         token = _bearer(request)
         entry = {
             "method": request.method,
+            "host": request.url.netloc,
             "path": request.url.path,
             "org": org,
             "endpoint_kind": kind,
@@ -317,8 +364,6 @@ def _fault_response(f: Fault, rate: dict[str, str], version: str) -> Response | 
         return _error(401, "Bad credentials", rate, version=version)
     if m == "403_policy":
         return _error(403, MSG_POLICY, rate, version=version)
-    if m == "403_licenses":
-        return _error(403, MSG_LICENSES, rate, version=version)
     if m == "403_permissions":
         return _error(403, MSG_PERMISSIONS, rate, version=version)
     if m == "404":
@@ -326,14 +371,47 @@ def _fault_response(f: Fault, rate: dict[str, str], version: str) -> Response | 
     if m == "422":
         msg = "There is a problem with your account's associated payment method"
         return _error(422, msg, rate, version=version)
-    if m == "429":
-        h = {**rate, "x-ratelimit-remaining": "0", "retry-after": str(f.retry_after)}
+    if m == "422_policy":
+        return _error(422, MSG_LEGACY_POLICY, rate, version=version)
+    if m == "429":  # primary limit: remaining 0, reset and retry-after headers
+        ra = 1 if f.retry_after is None else f.retry_after
+        h = {**rate, "x-ratelimit-remaining": "0", "x-ratelimit-used": "5000", "retry-after": str(ra)}
         return _error(429, MSG_PRIMARY, h, version=version)
-    if m == "secondary_limit":
-        return _error(403, MSG_SECONDARY, {**rate, "retry-after": str(f.retry_after)}, version=version)
+    if m == "secondary_limit":  # GitHub may or may not send retry-after (reference §4.4); default: none
+        h = dict(rate)
+        if f.retry_after is not None:
+            h["retry-after"] = str(f.retry_after)
+        return _error(f.status or 403, MSG_SECONDARY, h, version=version)
     if m in ("500", "502", "503"):
         msgs = {"500": "Server Error", "502": "Bad Gateway", "503": "Service Unavailable"}
         return _error(int(m), msgs[m], rate, version=version)
+    return None
+
+
+def _other_host(netloc: str) -> str:
+    """127.0.0.1 ↔ localhost, same port: another origin served by the same simulator."""
+    host, sep, port = netloc.rpartition(":") if netloc.count(":") == 1 else (netloc, "", "")
+    other = "localhost" if host == "127.0.0.1" else "127.0.0.1"
+    return f"{other}{sep}{port}"
+
+
+def _redirect(request: Request, f: Fault, alias_path: str) -> Response:
+    """"redirect": the same request on the same host under an alias path the simulator also serves;
+    "redirect_other_host": the same request on another origin."""
+    url = request.url
+    if f.mode == "redirect":
+        target = url.replace(path=alias_path)
+        status = f.status or 301
+    else:
+        target = url.replace(netloc=_other_host(url.netloc))
+        status = f.status or 307
+    return Response(status_code=status, headers={"location": str(target)})
+
+
+def _alias_path(path: str) -> str | None:
+    """/orgs/{org}/... → /organizations/{org}/... ; None when the request is already on the alias."""
+    if path.startswith("/orgs/"):
+        return "/organizations/" + path[len("/orgs/") :]
     return None
 
 
@@ -386,10 +464,14 @@ async def _rest_inner(
     if token not in state.tokens(org, oc):
         return _error(401, "Bad credentials", version=version)
     rate = _rate_headers(state, org)
-    f = state.take_fault(oc, kind, day, RESPONSE_MODES)
+    alias = _alias_path(request.url.path)
+    modes = RESPONSE_MODES if alias is not None else tuple(m for m in RESPONSE_MODES if m != "redirect")
+    f = state.take_fault(oc, kind, day, modes)
     if f is not None:
         if f.mode == "slow":
             await asyncio.sleep(f.delay_s)
+        elif f.mode in REDIRECT_MODES:
+            return _redirect(request, f, alias or request.url.path)
         else:
             resp = _fault_response(f, rate, version)
             if resp is not None:
@@ -438,10 +520,32 @@ def _links(
     return out
 
 
-def _seats_ok(ctx: _Ctx) -> Response | None:
-    if ctx.oc.seats < data.MIN_TEAM_SEATS:
-        return _error(403, MSG_LICENSES, ctx.rate, version=ctx.version)
+def _report_access(ctx: _Ctx) -> Response | None:
+    """No Copilot subscription → 404; the "Copilot usage metrics" policy off → 403 (reference §1.7)."""
+    if not ctx.oc.copilot_subscription:
+        return _error(404, "Not Found", ctx.rate, version=ctx.version)
+    if not ctx.oc.metrics_policy:
+        return _error(403, MSG_POLICY, ctx.rate, version=ctx.version)
     return None
+
+
+def _billing_access(ctx: _Ctx) -> Response | None:
+    if not ctx.oc.copilot_subscription:
+        return _error(404, MSG_NO_SUBSCRIPTION, ctx.rate, version=ctx.version)
+    return None
+
+
+def _no_content(ctx: _Ctx) -> Response:
+    return Response(status_code=204, headers={**ctx.rate, "x-github-api-version-selected": ctx.version})
+
+
+def _not_ready(ctx: _Ctx, report: str, day: str) -> Response:
+    """A day GitHub has no report for (yet): 204 or 404 (reference §1.2), per ``not_ready_status``."""
+    mode = ctx.oc.not_ready_status
+    status = data.not_ready_status(ctx.org, report, date.fromisoformat(day)) if mode == "mixed" else int(mode)
+    if status == 404:
+        return _error(404, "Not Found", ctx.rate, version=ctx.version)
+    return _no_content(ctx)
 
 
 def _envelope_fault(state: SimState, ctx: _Ctx, report: str, day: str | None) -> tuple[Response | None, str | None]:
@@ -449,7 +553,7 @@ def _envelope_fault(state: SimState, ctx: _Ctx, report: str, day: str | None) ->
     if f is None:
         return None, None
     if f.mode == "no_content":
-        return Response(status_code=204, headers={**ctx.rate, "x-github-api-version-selected": ctx.version}), None
+        return _no_content(ctx), None
     if f.mode == "string_body":
         return _json("No report available", 200, ctx.rate, ctx.version), None
     if f.mode == "malformed_json":
@@ -467,12 +571,12 @@ async def one_day_report(request: Request) -> Response:
     day_raw = request.query_params.get("day")
 
     async def handler(request: Request, state: SimState, ctx: _Ctx) -> Response:
+        denied = _report_access(ctx)
+        if denied is not None:
+            return denied
         day, bad = _check_day(request)
         if bad is not None:
             return bad
-        denied = _seats_ok(ctx)
-        if denied is not None:
-            return denied
         assert day is not None
         d = date.fromisoformat(day)
         today = state.today()
@@ -480,7 +584,9 @@ async def one_day_report(request: Request) -> Response:
         if report == "user-teams-1-day" and ctx.oc.user_teams_start:
             floor = max(floor, date.fromisoformat(ctx.oc.user_teams_start))
         if d < floor or d > today - timedelta(days=ctx.oc.ready_lag_days):
-            return Response(status_code=204, headers={**ctx.rate, "x-github-api-version-selected": ctx.version})
+            return _not_ready(ctx, report, day)
+        if ctx.oc.seats == 0:  # nobody holds a seat: nothing to report that day
+            return _no_content(ctx)
         resp, corruption = _envelope_fault(state, ctx, report, day)
         if resp is not None:
             return resp
@@ -495,6 +601,9 @@ async def _not_found(request: Request, state: SimState, ctx: _Ctx) -> Response:
 
 
 async def _latest_needed(request: Request, state: SimState, ctx: _Ctx) -> Response:
+    denied = _report_access(ctx)
+    if denied is not None:
+        return denied
     return _error(404, "Not Found", ctx.rate, version=ctx.version)
 
 
@@ -504,7 +613,7 @@ async def latest_report(request: Request) -> Response:
         return await _rest(request, "unknown", None, _not_found)
 
     async def handler(request: Request, state: SimState, ctx: _Ctx) -> Response:
-        denied = _seats_ok(ctx)
+        denied = _report_access(ctx)
         if denied is not None:
             return denied
         today = state.today()
@@ -529,6 +638,9 @@ async def legacy_metrics(request: Request) -> Response:
 
 async def billing(request: Request) -> Response:
     async def handler(request: Request, state: SimState, ctx: _Ctx) -> Response:
+        denied = _billing_access(ctx)
+        if denied is not None:
+            return denied
         resp, _ = _envelope_fault(state, ctx, "billing", None)
         if resp is not None:
             return resp
@@ -540,6 +652,9 @@ async def billing(request: Request) -> Response:
 
 async def seats(request: Request) -> Response:
     async def handler(request: Request, state: SimState, ctx: _Ctx) -> Response:
+        denied = _billing_access(ctx)
+        if denied is not None:
+            return denied
         resp, _ = _envelope_fault(state, ctx, "seats", None)
         if resp is not None:
             return resp
@@ -551,7 +666,7 @@ async def seats(request: Request) -> Response:
         total = ctx.oc.seats
         rows = await asyncio.to_thread(data.seats_page, ctx.org, total, state.today(), page, per_page)
         last = max(1, -(-total // per_page))
-        base = f"{str(request.base_url).rstrip('/')}/orgs/{ctx.org}/copilot/billing/seats"
+        base = f"{_link_origin(request, ctx.oc.seats_link_host)}/orgs/{ctx.org}/copilot/billing/seats"
         links = []
         if page < last:
             links.append(f'<{base}?page={page + 1}&per_page={per_page}>; rel="next"')
@@ -565,6 +680,17 @@ async def seats(request: Request) -> Response:
         return _json({"total_seats": total, "seats": rows}, 200, headers, ctx.version)
 
     return await _rest(request, "seats", None, handler)
+
+
+def _link_origin(request: Request, host: str | None) -> str:
+    """The origin of seats Link URLs: the request's own, or ``seats_link_host`` (another origin)."""
+    if not host:
+        return str(request.base_url).rstrip("/")
+    if "://" in host:
+        return host.rstrip("/")
+    if ":" not in host and request.url.port:
+        host = f"{host}:{request.url.port}"
+    return f"{request.url.scheme}://{host}"
 
 
 # ---------------------------------------------------------------- download host
@@ -656,11 +782,17 @@ async def download(request: Request) -> Response:
             latency = state.config.latency_ms + oc.latency_ms
             if latency:
                 await asyncio.sleep(latency / 1000)
-            f = state.take_fault(oc, "download", meta.get("d"), (*RESPONSE_MODES, "expired_link"))
+            on_alias = request.url.path.startswith("/_dl/")
+            modes = tuple(m for m in (*RESPONSE_MODES, "expired_link") if not (on_alias and m == "redirect"))
+            f = state.take_fault(oc, "download", meta.get("d"), modes)
             if f is not None:
                 if f.mode == "expired_link" or f.mode.startswith("403") or f.mode == "401":
                     status = 403
                     return _xml_denied("Signed expiry time has passed.")
+                if f.mode in REDIRECT_MODES:  # only with endpoint="download" (Fault.matches)
+                    resp = _redirect(request, f, "/_dl/" + opaque)
+                    status = resp.status_code
+                    return resp
                 if f.mode == "slow":
                     await asyncio.sleep(f.delay_s)
                 else:
@@ -707,14 +839,19 @@ async def admin_stats(request: Request) -> Response:
 
 
 def create_app(config: SimConfig | dict | None = None) -> Starlette:
+    rest = [
+        ("/copilot/metrics/reports/{report}/latest", latest_report),
+        ("/copilot/metrics/reports/{report}", one_day_report),
+        ("/copilot/metrics", legacy_metrics),
+        ("/team/{team}/copilot/metrics", legacy_metrics),
+        ("/copilot/billing", billing),
+        ("/copilot/billing/seats", seats),
+    ]
     routes = [
-        Route("/orgs/{org}/copilot/metrics/reports/{report}/latest", latest_report),
-        Route("/orgs/{org}/copilot/metrics/reports/{report}", one_day_report),
-        Route("/orgs/{org}/copilot/metrics", legacy_metrics),
-        Route("/orgs/{org}/team/{team}/copilot/metrics", legacy_metrics),
-        Route("/orgs/{org}/copilot/billing", billing),
-        Route("/orgs/{org}/copilot/billing/seats", seats),
+        # /organizations/{org}/... is the alias "redirect" faults point at (same handlers)
+        *(Route(prefix + "/{org}" + path, handler) for prefix in ("/orgs", "/organizations") for path, handler in rest),
         Route("/_downloads/{opaque}", download),
+        Route("/_dl/{opaque}", download),
         Route("/_sim/orgs/{org}", admin_org, methods=["POST"]),
         Route("/_sim/reset", admin_reset, methods=["POST"]),
         Route("/_sim/requests", admin_requests, methods=["GET", "DELETE"]),

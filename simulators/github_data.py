@@ -9,6 +9,12 @@ Hierarchy (consistent by construction):
     → per-user row (users-1-day) with all breakdowns grouped from the cells
     → org 1-day aggregate (counter sums; DAU = distinct active users; WAU/MAU over trailing 7/28 days)
     → 28-day report (day_totals[] of the 1-day objects).
+
+Fields GitHub documents as omittable are omitted in part of the data, deterministically (reference §1.5):
+``enterprise_id`` is absent (not null) for some orgs (``omits_enterprise_id``); on about one day in 11 exactly
+one users-1-day record (and the same user-day in users-28-day) has no ``user_login`` (``user_without_login``);
+a breakdown array is absent from a record with no activity of that kind (e.g. ``totals_by_ide`` of a
+CLI-only user-day). Sums still match: the org aggregate is built from the same cells.
 """
 
 from __future__ import annotations
@@ -48,6 +54,16 @@ MIN_TEAM_SEATS = 5
 def _seed(*parts: object) -> int:
     raw = "|".join(str(p) for p in parts).encode()
     return int.from_bytes(hashlib.sha256(raw).digest()[:8], "big")
+
+
+def omits_enterprise_id(org: str) -> bool:
+    """Orgs whose report records carry no ``enterprise_id`` key at all (the others send null)."""
+    return _seed("no-enterprise-id", org.lower()) % 2 == 0
+
+
+def not_ready_status(org: str, report: str, day: date) -> int:
+    """204 or 404 for a day GitHub has no report for (yet) — both occur in ordinary data."""
+    return 204 if _seed("not-ready", org.lower(), report, day.isoformat()) % 2 == 0 else 404
 
 
 def org_id(org: str) -> str:
@@ -167,11 +183,7 @@ def _breakdowns(cells_with_ide: list[tuple[str, str, str, str, dict[str, int]]])
             ask += c["user_initiated_interaction_count"]
         elif feature == "chat_panel_agent_mode":
             agent += c["user_initiated_interaction_count"]
-    return {
-        "user_initiated_interaction_count": top["user_initiated_interaction_count"],
-        "chat_panel_agent_mode": agent,
-        "chat_panel_ask_mode": ask,
-        **{k: top[k] for k in CODE_COUNTERS},
+    arrays = {
         "totals_by_ide": [{"ide": k, **v} for k, v in sorted(by_ide.items())],
         "totals_by_feature": [{"feature": k, **v} for k, v in sorted(by_feature.items())],
         "totals_by_language_feature": [
@@ -179,6 +191,14 @@ def _breakdowns(cells_with_ide: list[tuple[str, str, str, str, dict[str, int]]])
         ],
         "totals_by_language_model": [{"language": k[0], "model": k[1], **v} for k, v in sorted(by_lang_model.items())],
         "totals_by_model_feature": [{"model": k[0], "feature": k[1], **v} for k, v in sorted(by_model_feature.items())],
+    }
+    return {
+        "user_initiated_interaction_count": top["user_initiated_interaction_count"],
+        "chat_panel_agent_mode": agent,
+        "chat_panel_ask_mode": ask,
+        **{k: top[k] for k in CODE_COUNTERS},
+        # no activity of that kind → the array is absent, not empty (reference §1.4/§1.5)
+        **{k: v for k, v in arrays.items() if v},
     }
 
 
@@ -195,19 +215,35 @@ def user_day_row(org: str, day: date, i: int) -> dict[str, Any]:
         "user_login": login(i),
         "day": day.isoformat(),
         "organization_id": org_id(org),
-        "enterprise_id": None,
+        **_enterprise_id(org),
         **_breakdowns(cells),
         "used_agent": bool(feats & {"chat_panel_agent_mode", "agent_edit"}),
         "used_chat": bool(feats & {"chat_panel_ask_mode", "chat_panel_agent_mode", "chat_inline"}),
         "used_cli": "copilot_cli" in feats,
     }
     ide = IDES[i % len(IDES)]
-    for entry in row["totals_by_ide"]:
+    for entry in row.get("totals_by_ide", []):
         entry["last_known_ide_version"] = {
             "ide_version": f"{ide}/1.{90 + i % 10}.0",
             "sampled_at": f"{day.isoformat()}T12:00:00Z",
         }
     return row
+
+
+def _enterprise_id(org: str) -> dict[str, Any]:
+    return {} if omits_enterprise_id(org) else {"enterprise_id": None}
+
+
+@lru_cache(maxsize=1024)
+def user_without_login(org: str, day: date, seats: int) -> int | None:
+    """The ``user_id`` whose users-1-day (and users-28-day) record of that day has no ``user_login``
+    (it keeps ``user_id``), on about one day in 11; None on the other days."""
+    if _seed("no-login-day", org.lower(), day.isoformat()) % 11:
+        return None
+    active = [i for i, b in enumerate(active_bitmap(org, day, seats), 1) if b]
+    if not active:
+        return None
+    return user_id(active[_seed("no-login-user", org.lower(), day.isoformat()) % len(active)])
 
 
 def active_users(org: str, day: date, seats: int) -> Iterator[int]:
@@ -224,9 +260,13 @@ def user_range(seats: int, shard: int, shards: int) -> range:
 
 def users_1_day_rows(org: str, day: date, seats: int, shard: int = 0, shards: int = 1) -> Iterator[dict]:
     bm = active_bitmap(org, day, seats)
+    no_login = user_without_login(org, day, seats)
     for i in user_range(seats, shard, shards):
         if bm[i - 1]:
-            yield user_day_row(org, day, i)
+            row = user_day_row(org, day, i)
+            if row["user_id"] == no_login:
+                del row["user_login"]
+            yield row
 
 
 def users_28_day_rows(org: str, start: date, end: date, seats: int, shard: int = 0, shards: int = 1) -> Iterator[dict]:
@@ -273,7 +313,7 @@ def _org_day_cached(org: str, day: date, seats: int) -> dict[str, Any]:
     obj: dict[str, Any] = {
         "day": day.isoformat(),
         "organization_id": org_id(org),
-        "enterprise_id": None,
+        **_enterprise_id(org),
         "daily_active_users": dau,
         "weekly_active_users": _distinct_active(org, day, 7, seats),
         "monthly_active_users": _distinct_active(org, day, 28, seats),

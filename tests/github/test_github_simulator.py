@@ -77,7 +77,8 @@ def test_admin_endpoints_and_request_log(sim):
     get(url, "/orgs/acme/copilot/billing")
     log = httpx.get(url + "/_sim/requests").json()
     assert {e["org"] for e in log} == {"beta", "acme"}
-    keys = {"method", "path", "org", "endpoint_kind", "token_sha256_prefix", "had_authorization", "status", "ts"}
+    keys = {"method", "host", "path", "org", "endpoint_kind", "token_sha256_prefix", "had_authorization", "status",
+            "ts"}
     assert all(set(e) == keys for e in log)
     assert TOKEN not in json.dumps(log) and "tb" not in [e["token_sha256_prefix"] for e in log]
     stats = httpx.get(url + "/_sim/stats").json()
@@ -174,22 +175,25 @@ def test_main_parses_config(tmp_path, monkeypatch):
         SimConfig.from_dict({"orgs": {"x": {"bogus": 1}}})
 
 
-def test_user_teams_report_is_204_before_its_start_day(sim):
+def test_user_teams_report_is_not_ready_before_its_start_day(sim):
     url, state = sim
 
     def status(report: str, day: str) -> int:
         return get(url, f"/orgs/acme/copilot/metrics/reports/{report}?day={day}").status_code
 
+    def not_ready(day: str) -> int:  # 204 or 404, per (org, report, day)
+        return data.not_ready_status("acme", "user-teams-1-day", date.fromisoformat(day))
+
     # default: GitHub added user-teams-1-day on 2026-05-14; the other 1-day reports keep the full history
-    assert [status("user-teams-1-day", d) for d in ("2026-05-12", "2026-05-13", "2026-05-14", "2026-05-15")] == [
-        204, 204, 200, 200]
+    days = ("2026-05-12", "2026-05-13", "2026-05-14", "2026-05-15")
+    assert [status("user-teams-1-day", d) for d in days] == [not_ready(days[0]), not_ready(days[1]), 200, 200]
     assert status("users-1-day", "2026-05-13") == 200 and status("organization-1-day", "2026-05-13") == 200
     state.set_org("acme", tokens=[TOKEN], seats=50, user_teams_start=None)
     assert status("user-teams-1-day", "2026-05-13") == 200
-    state.set_org("acme", tokens=[TOKEN], seats=50, user_teams_start="2026-06-01")
+    state.set_org("acme", tokens=[TOKEN], seats=50, user_teams_start="2026-06-01", not_ready_status="204")
     assert (status("user-teams-1-day", "2026-05-31"), status("user-teams-1-day", "2026-06-01")) == (204, 200)
     # the history floor still applies to user-teams when it is the later of the two
-    state.set_org("acme", tokens=[TOKEN], seats=50, history_start="2026-07-01")
-    assert (status("user-teams-1-day", "2026-06-30"), status("user-teams-1-day", "2026-07-01")) == (204, 200)
+    state.set_org("acme", tokens=[TOKEN], seats=50, history_start="2026-07-01", not_ready_status="404")
+    assert (status("user-teams-1-day", "2026-06-30"), status("user-teams-1-day", "2026-07-01")) == (404, 200)
     with pytest.raises(ValueError, match="user_teams_start"):
         OrgConfig.from_dict({"user_teams_start": "May 14"})
