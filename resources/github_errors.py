@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-# reasons a 403 can carry (CopilotAccessDenied.reason)
+# typed causes of CopilotAccessDenied.reason, each from GitHub's own answer (design §9 decision 12): a 403,
+# the legacy 422 naming the metrics setting, or a 404 naming a missing Copilot subscription
 ACCESS_DENIED_REASONS = (
-    "policy_disabled",  # the org's "Copilot usage metrics" policy is off
-    "insufficient_licenses",  # fewer than 5 Copilot seats / no Copilot subscription
+    "policy_disabled",  # the org's "Copilot usage metrics" policy is off (403; legacy 422)
+    "no_subscription",  # no Copilot Business/Enterprise subscription (404 "Copilot Business is not enabled ...")
     "insufficient_permissions",  # token user is not an org owner / lacks the metrics role
     "missing_scope",  # classic token without read:org / fine-grained token without the permission
     "sso_required",  # SAML SSO not authorized for the token
@@ -58,6 +59,8 @@ class GitHubError(Exception):
         reason = getattr(self, "reason", None)
         if reason:
             md["reason"] = reason
+        if getattr(self, "secondary", False):
+            md["secondary_rate_limit"] = True
         return md
 
 
@@ -84,12 +87,26 @@ class InvalidRequest(GitHubError):
 
 
 class RateLimited(GitHubError):
+    """A primary (``x-ratelimit-remaining: 0``) or secondary ("You have exceeded a secondary rate limit")
+    limit. ``retry_after`` is the wait GitHub asked for (``retry-after``, or until ``x-ratelimit-reset``),
+    None when it named none; ``retry_after_source`` says which header it came from."""
+
     error_kind = "rate_limited"
     retryable = True
 
-    def __init__(self, message: str, *, retry_after: float | None = None, **kw: Any) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        secondary: bool = False,
+        retry_after_source: str | None = None,
+        **kw: Any,
+    ) -> None:
         super().__init__(message, **kw)
         self.retry_after = retry_after
+        self.secondary = secondary
+        self.retry_after_source = retry_after_source if retry_after is not None else None
 
 
 class GitHubUnavailable(GitHubError):

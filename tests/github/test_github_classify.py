@@ -63,8 +63,10 @@ def test_classify_status(status, msg, headers, cls):
     ("msg", "headers", "reason"),
     [
         ("The 'Copilot usage metrics' policy must be enabled to use this API", {}, "policy_disabled"),
-        ("Copilot Business is not enabled for this organization.", {}, "insufficient_licenses"),
-        ("This organization does not have enough Copilot licenses (seats).", {}, "insufficient_licenses"),
+        ("Copilot Business is not enabled for this organization.", {}, "no_subscription"),
+        ("This organization has no Copilot Business subscription.", {}, "no_subscription"),
+        # GitHub documents no seat-count rule: a message about licenses is not a typed cause
+        ("This organization does not have enough Copilot licenses (seats).", {}, "unknown"),
         (
             "Insufficient permissions. This action requires admin, or relevant organization role access.",
             {},

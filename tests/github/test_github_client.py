@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
-from resources.github import Report
+from resources.github import NotReady, Report
 from resources.github_errors import (
     CopilotAccessDenied,
     DownloadLinkExpired,
@@ -19,6 +19,7 @@ from resources.github_errors import (
     RateLimited,
     TokenRevoked,
 )
+from simulators import github_data as data
 from tests.github.conftest import DAY, TOKEN
 
 pytestmark = pytest.mark.slow
@@ -128,26 +129,56 @@ def test_downloads_never_carry_authorization(sim, make_client):
     assert TOKEN not in repr(log)
 
 
-def test_204_before_history_and_not_ready(sim, make_client):
+@pytest.mark.parametrize(("status", "why"), [("204", "http_204"), ("404", "http_404")])
+def test_before_history_and_not_ready_are_not_ready(sim, make_client, status, why):
     _, state = sim
-    state.set_org("acme", tokens=[TOKEN], seats=50, history_start="2026-11-01", ready_lag_days=2)
+    state.set_org(
+        "acme", tokens=[TOKEN], seats=50, history_start="2026-11-01", ready_lag_days=2, not_ready_status=status
+    )
     c = make_client()
-    assert c.report_day("organization-1-day", date(2026, 10, 31)) is None
-    assert c.report_day("users-1-day", date(2026, 11, 19)) is None  # newer than today − 2
-    assert c.report_day("users-1-day", date(2026, 11, 18)) is not None
+    assert c.report_day("organization-1-day", date(2026, 10, 31)) == NotReady(
+        "organization-1-day", date(2026, 10, 31), why
+    )
+    got = c.report_day("users-1-day", date(2026, 11, 19))  # newer than today − 2
+    assert isinstance(got, NotReady) and got.why == why and not got
+    assert isinstance(c.report_day("users-1-day", date(2026, 11, 18)), Report)
+    assert c.calls.retries == 0  # never an error, never retried
 
 
-@pytest.mark.parametrize("mode", ["no_content", "string_body"])
-def test_no_report_quirks_return_none(sim, make_client, mode):
+def test_not_ready_days_answer_204_and_404_in_ordinary_data(sim, make_client):
+    _, state = sim
+    state.set_org("acme", tokens=[TOKEN], seats=50, history_start="2026-11-01")  # not_ready_status "mixed"
+    c = make_client()
+    days = [date(2026, 10, 20) + timedelta(days=k) for k in range(12)]  # all before the history floor
+    got = {d: c.report_day("users-1-day", d) for d in days}
+    assert all(isinstance(r, NotReady) for r in got.values())
+    expected = {d: f"http_{data.not_ready_status('acme', 'users-1-day', d)}" for d in days}
+    assert {d: r.why for d, r in got.items()} == expected
+    assert set(expected.values()) == {"http_204", "http_404"}
+    statuses = {r["status"] for r in state.request_log()}
+    assert statuses == {204, 404}
+
+
+@pytest.mark.parametrize(("mode", "why"), [("no_content", "http_204"), ("string_body", "no_report_available")])
+def test_no_report_quirks_are_not_ready(sim, make_client, mode, why):
     fault(sim[1], mode=mode, endpoint="organization-1-day")
-    assert make_client().report_day("organization-1-day", DAY) is None
+    got = make_client().report_day("organization-1-day", DAY)
+    assert got == NotReady("organization-1-day", DAY, why)
+    assert not got
+
+
+def test_404_for_a_day_is_not_ready(sim, make_client, sleeps):
+    fault(sim[1], mode="404", endpoint="users-1-day")
+    c = make_client()
+    assert c.report_day("users-1-day", DAY) == NotReady("users-1-day", DAY, "http_404")
+    assert c.calls.rest == 1 and sleeps.waits == []
 
 
 def test_fault_days_filter(sim, make_client):
     fault(sim[1], mode="no_content", endpoint="users-1-day", days=["2026-11-14"])
     c = make_client()
-    assert c.report_day("users-1-day", date(2026, 11, 14)) is None
-    assert c.report_day("users-1-day", DAY) is not None
+    assert isinstance(c.report_day("users-1-day", date(2026, 11, 14)), NotReady)
+    assert isinstance(c.report_day("users-1-day", DAY), Report)
 
 
 # ---------------------------------------------------------------- typed errors
@@ -158,9 +189,8 @@ def test_fault_days_filter(sim, make_client):
     [
         ("401", TokenRevoked, None),
         ("403_policy", CopilotAccessDenied, "policy_disabled"),
-        ("403_licenses", CopilotAccessDenied, "insufficient_licenses"),
         ("403_permissions", CopilotAccessDenied, "insufficient_permissions"),
-        ("404", NotFound, None),
+        ("422_policy", CopilotAccessDenied, "policy_disabled"),
         ("422", InvalidRequest, None),
     ],
 )
@@ -187,12 +217,11 @@ def test_bad_token_is_token_revoked(sim, make_client):
     assert "gho_RevokedTokenValue000" not in str(ei.value) + repr(ei.value) + repr(ei.value.to_metadata())
 
 
-def test_fewer_than_5_seats_is_insufficient_licenses(sim, make_client):
-    sim[1].set_org("acme", tokens=[TOKEN], seats=3)
-    with pytest.raises(CopilotAccessDenied) as ei:
-        make_client().report_day("organization-1-day", DAY)
-    assert ei.value.reason == "insufficient_licenses"
-    assert_secret_free(ei.value)
+def test_404_on_28_day_report_stays_not_found(sim, make_client):
+    fault(sim[1], mode="404", endpoint="organization-28-day")
+    with pytest.raises(NotFound) as ei:
+        make_client().report_latest_28("organization-28-day")
+    assert ei.value.endpoint == "/orgs/acme/copilot/metrics/reports/organization-28-day/latest"
 
 
 def test_unknown_org_is_not_found(make_client):
@@ -206,7 +235,7 @@ def test_5xx_retried_then_succeeds(sim, make_client, sleeps, mode):
     fault(sim[1], mode=mode, endpoint="organization-1-day", times=2)
     c = make_client()
     rep = c.report_day("organization-1-day", DAY)
-    assert rep is not None
+    assert isinstance(rep, Report)
     assert c.calls.retries == 2 and c.calls.rest == 3 and len(sleeps.waits) == 2
     assert all(0 <= w <= 0.01 * 2**i for i, w in enumerate(sleeps.waits))
 
@@ -228,41 +257,53 @@ def test_404_not_retried(sim, make_client):
     assert c.calls.rest == 1 and c.calls.retries == 0
 
 
-def test_429_storm_bounded_by_attempts(sim, make_client, sleeps):
+def test_429_storm_bounded_by_rate_limit_attempts(sim, make_client, sleeps):
     fault(sim[1], mode="429", endpoint="users-1-day", retry_after=2)
-    c = make_client(max_attempts=4, max_retry_seconds=10)
+    # max_attempts / max_retry_seconds bound transient errors only; rate limits have their own cap
+    c = make_client(max_attempts=2, max_retry_seconds=1, rate_limit_max_attempts=4)
     with pytest.raises(RateLimited) as ei:
         c.report_day("users-1-day", DAY)
     err = ei.value
     assert err.attempts == 4 and c.calls.rest == 4 and c.calls.retries == 3
     assert sleeps.waits == [2.0, 2.0, 2.0]  # retry-after honoured
-    assert sum(sleeps.waits) <= 10
-    assert err.http_status == 429 and err.retry_after == 2.0
+    assert err.http_status == 429 and err.retry_after == 2.0 and not err.secondary
+    assert c.rate_limit_waited == 6.0
     assert_secret_free(err)
 
 
-def test_429_storm_bounded_by_budget(sim, make_client, sleeps):
+def test_429_storm_bounded_by_rate_limit_budget(sim, make_client, sleeps):
     fault(sim[1], mode="429", endpoint="any", retry_after=4)
-    c = make_client(max_attempts=10, max_retry_seconds=9)
+    c = make_client(rate_limit_budget_seconds=9)
     with pytest.raises(RateLimited) as ei:
         c.seats()
-    assert sleeps.waits == [4.0, 4.0]  # a third wait would exceed the 9 s budget
+    assert sleeps.waits == [4.0, 4.0]  # a third wait would go past the 9 s budget: not taken
     assert ei.value.attempts == 3 and c.calls.rest == 3
+    assert str(ei.value).startswith("HTTP 429: rate limit: would wait 4 s, past the rate-limit budget (9 s, 8 s used)")
 
 
-def test_secondary_limit_retried_then_ok(sim, make_client, sleeps):
-    fault(sim[1], mode="secondary_limit", endpoint="seats", times=1, retry_after=1)
-    c = make_client()
+def test_secondary_limit_with_retry_after_honours_it(sim, make_client, sleeps):
+    fault(sim[1], mode="secondary_limit", endpoint="seats", times=1, retry_after=7)
+    lines: list[str] = []
+    c = make_client(log=lines.append)
     assert len(c.seats()) == 50
-    assert sleeps.waits == [1.0] and c.calls.retries == 1
+    assert sleeps.waits == [7.0] and c.calls.retries == 1
+    assert lines == [
+        "team-acme: GitHub secondary rate limit on /orgs/acme/copilot/billing/seats (HTTP 403, retry-after 7 s): "
+        "waiting 7 s before attempt 2 (budget left 293 s)"
+    ]
 
 
-def test_secondary_limit_classified_rate_limited(sim, make_client):
-    fault(sim[1], mode="secondary_limit", endpoint="seats")
+@pytest.mark.parametrize("status", [403, 429])
+def test_secondary_limit_classified_rate_limited(sim, make_client, sleeps, status):
+    fault(sim[1], mode="secondary_limit", endpoint="seats", status=status)
     with pytest.raises(RateLimited) as ei:
-        make_client(max_attempts=1).seats()
-    assert ei.value.http_status == 403
-    assert_secret_free(ei.value)
+        make_client(rate_limit_max_attempts=1).seats()
+    err = ei.value
+    assert err.http_status == status and err.secondary and err.retry_after is None
+    assert err.to_metadata()["secondary_rate_limit"] is True
+    assert err.to_metadata()["error_kind"] == "rate_limited" and err.retryable
+    assert sleeps.waits == []
+    assert_secret_free(err)
 
 
 def test_timeout_is_unavailable(sim, make_client):
