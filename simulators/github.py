@@ -14,7 +14,9 @@ As strict as GitHub documents (reference/github-copilot-api.md §6), never kinde
   "Copilot Business is not enabled for this organization.", the reports 404 Not Found;
 - days not ready (newer than today − ready_lag_days) or before the history floor answer 204 or 404, chosen
   per (org, report, day) from a sha256 seed (``not_ready_status``: "mixed" | "204" | "404");
-- REST routes are also served under ``/organizations/{org}/...`` (the target of "redirect" faults).
+- REST routes are also served under ``/organizations/{org}/...`` and downloads under ``/_dl/...``: the targets
+  of the "redirect" (same origin) and "redirect_other_host" (127.0.0.1 ↔ localhost, same port) faults, which
+  never redirect again.
 """
 
 from __future__ import annotations
@@ -396,16 +398,13 @@ def _other_host(netloc: str) -> str:
 
 
 def _redirect(request: Request, f: Fault, alias_path: str) -> Response:
-    """"redirect": the same request on the same host under an alias path the simulator also serves;
-    "redirect_other_host": the same request on another origin."""
-    url = request.url
+    """The same request under an alias path the simulator also serves (and never redirects: no loop):
+    "redirect" on the same origin, "redirect_other_host" on another origin."""
+    target = request.url.replace(path=alias_path)
     if f.mode == "redirect":
-        target = url.replace(path=alias_path)
-        status = f.status or 301
-    else:
-        target = url.replace(netloc=_other_host(url.netloc))
-        status = f.status or 307
-    return Response(status_code=status, headers={"location": str(target)})
+        return Response(status_code=f.status or 301, headers={"location": str(target)})
+    target = target.replace(netloc=_other_host(request.url.netloc))
+    return Response(status_code=f.status or 307, headers={"location": str(target)})
 
 
 def _alias_path(path: str) -> str | None:
@@ -465,7 +464,7 @@ async def _rest_inner(
         return _error(401, "Bad credentials", version=version)
     rate = _rate_headers(state, org)
     alias = _alias_path(request.url.path)
-    modes = RESPONSE_MODES if alias is not None else tuple(m for m in RESPONSE_MODES if m != "redirect")
+    modes = RESPONSE_MODES if alias is not None else tuple(m for m in RESPONSE_MODES if m not in REDIRECT_MODES)
     f = state.take_fault(oc, kind, day, modes)
     if f is not None:
         if f.mode == "slow":
@@ -783,7 +782,7 @@ async def download(request: Request) -> Response:
             if latency:
                 await asyncio.sleep(latency / 1000)
             on_alias = request.url.path.startswith("/_dl/")
-            modes = tuple(m for m in (*RESPONSE_MODES, "expired_link") if not (on_alias and m == "redirect"))
+            modes = tuple(m for m in (*RESPONSE_MODES, "expired_link") if not (on_alias and m in REDIRECT_MODES))
             f = state.take_fault(oc, "download", meta.get("d"), modes)
             if f is not None:
                 if f.mode == "expired_link" or f.mode.startswith("403") or f.mode == "401":
