@@ -12,6 +12,7 @@ from resources.github import (
     USER_TEAMS_AVAILABLE_FROM,
     GitHubClient,
     GitHubResource,
+    NotReady,
     _parse_link_next,
     backoff_wait,
     classify_error,
@@ -20,6 +21,7 @@ from resources.github import (
     parse_user_teams_floor,
 )
 from resources.github_errors import (
+    ACCESS_DENIED_REASONS,
     CopilotAccessDenied,
     GitHubUnavailable,
     InvalidRequest,
@@ -91,6 +93,56 @@ def test_classify_403_reasons(msg, headers, reason):
     assert isinstance(err, CopilotAccessDenied)
     assert err.reason == reason
     assert err.to_metadata()["reason"] == reason
+
+
+def test_access_denied_reasons_are_github_causes():
+    assert ACCESS_DENIED_REASONS == (
+        "policy_disabled", "no_subscription", "insufficient_permissions", "missing_scope", "sso_required",
+        "oauth_restricted", "unknown",
+    )
+    assert CopilotAccessDenied("x", reason="insufficient_licenses").reason == "unknown"  # not a GitHub cause
+
+
+@pytest.mark.parametrize(
+    ("status", "msg", "cls", "reason"),
+    [
+        (404, "Copilot Business is not enabled for this organization.", CopilotAccessDenied, "no_subscription"),
+        (404, "Copilot Enterprise is not enabled for this organization.", CopilotAccessDenied, "no_subscription"),
+        (404, "Not Found", NotFound, None),
+        (422, "Copilot Usage Metrics API setting is disabled at the organization or enterprise level.",
+         CopilotAccessDenied, "policy_disabled"),
+        (422, "There is a problem with your account's associated payment method", InvalidRequest, None),
+        (422, 'Invalid request.\n\n"day" is a required query parameter.', InvalidRequest, None),
+    ],
+)
+def test_classify_typed_causes_from_the_body(status, msg, cls, reason):
+    err = classify_error(status, body(msg, status), {}, team="t", endpoint="/orgs/a/copilot/billing")
+    assert type(err) is cls and err.http_status == status
+    assert getattr(err, "reason", None) == reason
+    assert err.to_metadata().get("reason") == reason
+    assert classify_error(status, None, {}).__class__ in (NotFound, InvalidRequest)  # no body: no typed cause
+
+
+@pytest.mark.parametrize("status", [403, 429])
+def test_classify_secondary_rate_limit(status):
+    msg = "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."
+    err = classify_error(status, body(msg, status), {})
+    assert isinstance(err, RateLimited) and err.secondary and err.retry_after is None
+    assert err.to_metadata()["secondary_rate_limit"] is True
+    err = classify_error(status, body(msg, status), {"retry-after": "30"})
+    assert err.secondary and err.retry_after == 30.0 and err.retry_after_source == "retry-after"
+    primary = classify_error(403, body("API rate limit exceeded for user ID 1.", 403), {"x-ratelimit-remaining": "0"})
+    assert isinstance(primary, RateLimited) and not primary.secondary
+    assert "secondary_rate_limit" not in primary.to_metadata()
+
+
+def test_not_ready_is_falsy_and_typed():
+    nr = NotReady("users-1-day", date(2026, 11, 15), "http_404")
+    assert not nr and nr.why == "http_404"
+    with pytest.raises(ValueError):
+        NotReady("users-1-day", None, "timeout")
+    with pytest.raises(AttributeError):
+        nr.why = "http_204"  # frozen
 
 
 def test_classify_without_body_and_reset_header():
