@@ -55,6 +55,7 @@ ENVELOPE_MODES = (
     "expired_link",
     "no_content",
     "string_body",
+    "empty_body",
 )
 RESPONSE_MODES = (
     "401",
@@ -555,6 +556,8 @@ def _envelope_fault(state: SimState, ctx: _Ctx, report: str, day: str | None) ->
         return _no_content(ctx), None
     if f.mode == "string_body":
         return _json("No report available", 200, ctx.rate, ctx.version), None
+    if f.mode == "empty_body":  # 200 with no body at all
+        return Response(b"", 200, headers=ctx.rate, media_type="application/json; charset=utf-8"), None
     if f.mode == "malformed_json":
         body = b'{"download_links": ["https://copilot-reports.github.com/x"'
         return Response(body, 200, headers=ctx.rate, media_type="application/json; charset=utf-8"), None

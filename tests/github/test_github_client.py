@@ -159,7 +159,9 @@ def test_not_ready_days_answer_204_and_404_in_ordinary_data(sim, make_client):
     assert statuses == {204, 404}
 
 
-@pytest.mark.parametrize(("mode", "why"), [("no_content", "http_204"), ("string_body", "no_report_available")])
+@pytest.mark.parametrize(
+    ("mode", "why"), [("no_content", "http_204"), ("string_body", "no_report_available"), ("empty_body", "empty_body")]
+)
 def test_no_report_quirks_are_not_ready(sim, make_client, mode, why):
     fault(sim[1], mode=mode, endpoint="organization-1-day")
     got = make_client().report_day("organization-1-day", DAY)

@@ -82,7 +82,9 @@ def test_user_day_without_login_is_spooled_like_the_others(sim, make_client, spo
             assert missing == ([uid] if uid else [])
 
 
-@pytest.mark.parametrize(("mode", "why"), [("no_content", "http_204"), ("string_body", "no_report_available")])
+@pytest.mark.parametrize(
+    ("mode", "why"), [("no_content", "http_204"), ("string_body", "no_report_available"), ("empty_body", "empty_body")]
+)
 def test_not_ready(sim, make_client, spool_dir, mode, why):
     sim[1].set_org("acme", tokens=[TOKEN], seats=50, faults=[{"mode": mode, "endpoint": "users-28-day"}])
     assert make_client().report_latest_28_by_day("users-28-day") == NotReady("users-28-day", None, why)
