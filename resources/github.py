@@ -197,10 +197,6 @@ def _retry_after_with_source(
     return None, None
 
 
-def _retry_after(headers: Mapping[str, str] | None, now: float | None = None) -> float | None:
-    return _retry_after_with_source(headers, now)[0]
-
-
 def _clean_message(body: Any, status: int) -> str:
     msg = body.get("message") if isinstance(body, dict) else None
     if not isinstance(msg, str) or not msg.strip():

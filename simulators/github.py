@@ -141,8 +141,8 @@ NOT_READY_STATUSES = ("mixed", "204", "404")
 class OrgConfig:
     tokens: list[str] | None = None  # None → ["sim-token-<org>"]
     seats: int = 50
-    history_start: str | None = None  # YYYY-MM-DD; days before → 204 (default: today − 365)
-    # YYYY-MM-DD; user-teams-1-day for days before → 204 (GitHub added the endpoint on 2026-05-14); None = no floor
+    history_start: str | None = None  # YYYY-MM-DD; days before → not ready, 204/404 (default: today − 365)
+    # YYYY-MM-DD; user-teams-1-day for days before → not ready (GitHub added the endpoint on 2026-05-14); None = none
     user_teams_start: str | None = "2026-05-14"
     ready_lag_days: int = 1  # days newer than today − lag → not ready (204/404)
     faults: list[Fault] = field(default_factory=list)
