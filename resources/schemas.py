@@ -27,6 +27,7 @@ COLUMN_DESCRIPTIONS: dict[str, str] = {
     "copilot_consecutive_failures": "failures in a row (3 → insufficient_licenses, reason repeated_failures)",
     "onboarding_pipeline_status": "not_started | syncing_copilot | llm_processing | complete | failed",
     "onboarding_started_at": "when the current onboarding cycle began",
+    "onboarding_error": "why onboarding stopped at `failed` (an internal error); cleared by the next cycle",
     "created_at": "row created (UTC)",
     "updated_at": "row last updated (UTC)",
     "token_encrypted": "GitHub token, Fernet-encrypted (never in clear)",
@@ -53,6 +54,11 @@ COLUMN_DESCRIPTIONS: dict[str, str] = {
     "record_count": "records in the raw report",
     "payload": "raw report records as JSON (unknown fields kept)",
     "observed_at": "when the fetch observed no report (UTC)",
+    "asset": "synced asset (copilot_usage or copilot_user_usage)",
+    "state": "data | no_report (GitHub has no report yet: re-fetched inside the gap horizon) | confirmed_empty",
+    "no_report_checks": "how many fetches answered 204 / 404 / an empty report",
+    "first_checked_at": "first fetch of the team-day (UTC)",
+    "last_checked_at": "last fetch or state change of the team-day (UTC)",
     "daily_active_users": "users active that day",
     "weekly_active_users": "users active in the 7 days ending that day",
     "monthly_active_users": "users active in the 28 days ending that day",
@@ -74,7 +80,7 @@ COLUMN_DESCRIPTIONS: dict[str, str] = {
     "model": "model name",
     "feature": "Copilot feature (completions, chat, agent, …)",
     "user_id": "GitHub user id",
-    "user_login": "GitHub user login",
+    "user_login": "GitHub user login (null when GitHub's record has none: kept by user_id)",
     "used_chat": "used chat that day",
     "used_agent": "used agent mode that day",
     "used_cli": "used Copilot CLI that day",
@@ -122,13 +128,16 @@ TABLE_COLUMN_DESCRIPTIONS: dict[tuple[str, str], str] = {
     ("copilot_github_team_daily", "acceptance_rate"): "acceptances / generations in the GitHub team (0..1)",
     ("insights", "model"): "Claude model id (null for rules)",
     ("insights", "detail"): "insight body",
+    ("copilot_day_status", "reason"): "last 'no report' answer (http_204, http_404, …), or why confirmed empty",
+    ("copilot_report_observations", "outcome"): "GitHub's answer: http_204, http_404, no_report_available, …",
 }
 
 # asset → the store tables it writes; the first is its main table
 ASSET_TABLES: dict[str, tuple[str, ...]] = {
     "copilot_usage": ("copilot_usage_daily", "copilot_language_daily", "copilot_editor_daily",
-                      "copilot_model_daily", "copilot_feature_daily", "copilot_raw_reports"),
-    "copilot_user_usage": ("copilot_user_daily", "copilot_github_team_daily", "copilot_raw_reports"),
+                      "copilot_model_daily", "copilot_feature_daily", "copilot_raw_reports", "copilot_day_status"),
+    "copilot_user_usage": ("copilot_user_daily", "copilot_github_team_daily", "copilot_raw_reports",
+                           "copilot_day_status"),
     "copilot_seats": ("copilot_seat_snapshots", "copilot_raw_reports"),
     "copilot_insights": ("insights",),
 }

@@ -21,6 +21,27 @@ class SecretKeyMissing(RuntimeError):
     pass
 
 
+class CredentialUndecryptable(SecretKeyMissing):
+    """A stored token cannot be decrypted with the configured key."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            f"a stored GitHub token cannot be decrypted with the configured {KEY_ENV}: set {KEY_ENV} back to "
+            "the Fernet key the token was encrypted with, or reconnect the team with a new token "
+            "(`copilot-flow teams connect <team> --token-env VAR`)"
+        )
+
+
+def missing_key_message(*, key_file_allowed: bool) -> str:
+    """What to do when no key is configured: with PostgreSQL (or any shared store) the key must come from
+    the environment; the embedded SQLite default may also use a local key file."""
+    fix = f"set {KEY_ENV} to a Fernet key (python -c 'from cryptography.fernet import Fernet; " \
+          "print(Fernet.generate_key().decode())'), the same one in every process of the deployment"
+    if key_file_allowed:
+        return f"no encryption key: {fix}, or run `copilot-flow db upgrade` once to create a local key file"
+    return f"no encryption key for tokens at rest: {fix}"
+
+
 class Secret:
     """A string that does not print itself."""
 
@@ -70,10 +91,7 @@ def load_key(home: Path | None = None) -> bytes:
         return value.encode()
     if home is not None and key_file(home).exists():
         return key_file(home).read_bytes().strip()
-    raise SecretKeyMissing(
-        f"no encryption key: set {KEY_ENV} (a Fernet key) or run `copilot-flow db upgrade` "
-        "once to create a local key file"
-    )
+    raise SecretKeyMissing(missing_key_message(key_file_allowed=home is not None))
 
 
 class SecretBox:
@@ -91,9 +109,7 @@ class SecretBox:
         try:
             return Secret(self._fernet.decrypt(blob.encode()).decode())
         except InvalidToken:
-            raise SecretKeyMissing(
-                "a stored token cannot be decrypted with the configured key (was the key rotated?)"
-            ) from None
+            raise CredentialUndecryptable() from None
 
     def __repr__(self) -> str:
         return "SecretBox(<key hidden>)"

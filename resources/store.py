@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -18,8 +18,10 @@ from sqlalchemy.engine import Connection, Engine
 
 from resources import config, tables
 from resources.flags import KNOWN_FLAGS, FlagDecision, resolve
-from resources.secrets import Secret, SecretBox, ensure_key_file, load_key
+from resources.secrets import CredentialUndecryptable, Secret, SecretBox, SecretKeyMissing, ensure_key_file, load_key
 from resources.tables import (
+    DAY_STATES,
+    copilot_day_status,
     copilot_raw_reports,
     copilot_report_observations,
     copilot_run_outcomes,
@@ -67,6 +69,7 @@ class Team:
     onboarding_started_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    onboarding_error: str | None = None
 
     @classmethod
     def from_row(cls, row: Any) -> Team:
@@ -85,7 +88,18 @@ class Team:
             onboarding_started_at=as_utc(m["onboarding_started_at"]),
             created_at=as_utc(m["created_at"]),  # type: ignore[arg-type]
             updated_at=as_utc(m["updated_at"]),  # type: ignore[arg-type]
+            onboarding_error=m["onboarding_error"],
         )
+
+
+@dataclass(frozen=True)
+class ActiveCredential:
+    """The team's current credential: its id (failures revoke only the credential a run used), when it was
+    connected, and the decrypted token (a ``Secret``: it never prints itself)."""
+
+    id: int
+    created_at: datetime
+    token: Secret = field(repr=False)
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -142,15 +156,15 @@ class Store:
         if self._box is None:
             key = self._secret_key
             if key is None:
-                home = config.home()
-                try:
-                    key = load_key(home)
-                except Exception:
-                    if self.url.startswith("sqlite"):
+                if self.url.startswith("sqlite"):
+                    home = config.home()
+                    try:
+                        key = load_key(home)
+                    except SecretKeyMissing:
                         ensure_key_file(home)  # embedded default: a local key file, mode 0600
                         key = load_key(home)
-                    else:
-                        raise
+                else:  # a shared store: the key must come from the environment, the same in every process
+                    key = load_key(None)
             self._box = SecretBox(key)
         return self._box
 
@@ -202,13 +216,18 @@ class Store:
             rows = conn.execute(sa.select(teams).where(teams.c.slug.in_(slugs)))
             return {r.slug: Team.from_row(r) for r in rows}
 
-    def set_onboarding(self, team_id: int, status: str, *, conn: Connection | None = None) -> None:
+    def set_onboarding(self, team_id: int, status: str, *, error: str | None = None,
+                       conn: Connection | None = None) -> None:
+        """Move the team's onboarding; ``error`` (why it stopped at ``failed``) is kept until the next cycle."""
         if status not in tables.ONBOARDING_STATUSES:
             raise InvalidInput(f"unknown onboarding status {status!r}")
         now = utcnow()
         values: dict[str, Any] = {"onboarding_pipeline_status": status, "updated_at": now}
         if status == "syncing_copilot":
             values["onboarding_started_at"] = now
+            values["onboarding_error"] = None
+        if error is not None:
+            values["onboarding_error"] = error[:2000]
         stmt = teams.update().where(teams.c.id == team_id).values(**values)
         if conn is not None:
             conn.execute(stmt)
@@ -236,22 +255,51 @@ class Store:
             )
             return int(res.inserted_primary_key[0])
 
-    def active_token(self, team_id: int) -> Secret | None:
+    def _active_credential_row(self, team_id: int) -> Any:
         with self.engine.connect() as conn:
-            row = conn.execute(
-                sa.select(credentials.c.token_encrypted)
+            return conn.execute(
+                sa.select(credentials.c.id, credentials.c.created_at, credentials.c.token_encrypted)
                 .where(credentials.c.team_id == team_id, credentials.c.is_revoked.is_(False))
                 .order_by(credentials.c.id.desc())
                 .limit(1)
             ).first()
-        return self.box.decrypt(row.token_encrypted) if row else None
 
-    def revoke_credentials(self, team_id: int, reason: str, *, conn: Connection | None = None) -> int:
+    def active_credential(self, team_id: int) -> ActiveCredential | None:
+        """The team's current credential, decrypted; None when it has none. Raises
+        ``CredentialUndecryptable`` (naming COPILOT_FLOW_SECRET_KEY) when the key cannot decrypt it."""
+        row = self._active_credential_row(team_id)
+        if row is None:
+            return None
+        return ActiveCredential(id=int(row.id), created_at=as_utc(row.created_at),  # type: ignore[arg-type]
+                                token=self.box.decrypt(row.token_encrypted))
+
+    def active_credential_meta(self, team_id: int) -> tuple[int, datetime] | None:
+        """(id, connected at) of the team's current credential, without decrypting it."""
+        row = self._active_credential_row(team_id)
+        return None if row is None else (int(row.id), as_utc(row.created_at))  # type: ignore[return-value]
+
+    def active_token(self, team_id: int) -> Secret | None:
+        cred = self.active_credential(team_id)
+        return cred.token if cred else None
+
+    def credential_problem(self, team_id: int) -> str | None:
+        """Why the team's credential cannot be used for a sync (``credential_missing`` /
+        ``credential_undecryptable``), or None when it can."""
+        try:
+            return None if self.active_credential(team_id) is not None else "credential_missing"
+        except CredentialUndecryptable:
+            return "credential_undecryptable"
+
+    def revoke_credentials(self, team_id: int, reason: str, *, credential_id: int | None = None,
+                           conn: Connection | None = None) -> int:
+        """Revoke the team's active credentials, or only ``credential_id`` (the one a failed run used)."""
         stmt = (
             credentials.update()
             .where(credentials.c.team_id == team_id, credentials.c.is_revoked.is_(False))
             .values(is_revoked=True, revoked_at=utcnow(), revoked_reason=reason)
         )
+        if credential_id is not None:
+            stmt = stmt.where(credentials.c.id == credential_id)
         if conn is not None:
             return conn.execute(stmt).rowcount
         with self.engine.begin() as c:
@@ -304,6 +352,7 @@ class Store:
         last_success_run_started_at: datetime | None,
         event: Mapping[str, Any] | None,
         revoke_credential_reason: str | None = None,
+        revoke_credential_id: int | None = None,
         run_outcome: tuple[str, str] | None = None,
     ) -> bool:
         """Persist a status transition, its event row, an optional credential revocation and the
@@ -332,7 +381,8 @@ class Store:
                 )
             )
             if revoke_credential_reason:
-                self.revoke_credentials(team_id, revoke_credential_reason, conn=conn)
+                self.revoke_credentials(team_id, revoke_credential_reason, credential_id=revoke_credential_id,
+                                        conn=conn)
             if event is not None:
                 conn.execute(copilot_status_events.insert().values(team_id=team_id, at=now, **event))
         return True
@@ -361,10 +411,14 @@ class Store:
         rows_by_table: Mapping[str, Sequence[Mapping[str, Any]]],
         *,
         raw_reports: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
+        day_state_of: str | None = None,
+        run_id: str | None = None,
     ) -> dict[str, int]:
         """Delete-then-insert the given tables for one team-day in one transaction.
 
-        Only the tables named in ``rows_by_table`` are replaced. Returns rows written per table.
+        Only the tables named in ``rows_by_table`` are replaced. ``day_state_of`` (a synced asset's name)
+        records, in the same transaction, that this asset's team-day now has data. Returns rows written
+        per table.
         """
         now = utcnow()
         written: dict[str, int] = {}
@@ -391,6 +445,8 @@ class Store:
                     team_id=team_id, day=day, report=report, fetched_at=now,
                     record_count=len(records), payload=json.dumps(list(records), separators=(",", ":")),
                 ))
+            if day_state_of is not None:
+                self._set_day_state(conn, team_id, day, day_state_of, "data", None, now, run_id)
         return written
 
     def record_observation(self, team_id: int, day: date, report: str, outcome: str,
@@ -399,6 +455,78 @@ class Store:
             conn.execute(copilot_report_observations.insert().values(
                 team_id=team_id, day=day, report=report, outcome=outcome, observed_at=utcnow(), run_id=run_id
             ))
+
+    # ------------------------------------------------------------------ team-day states (design §9.11)
+    def _day_state_row(self, conn: Connection, team_id: int, day: date, asset: str) -> Any:
+        s = copilot_day_status
+        return conn.execute(sa.select(s).where(s.c.team_id == team_id, s.c.day == day, s.c.asset == asset)
+                            ).first()
+
+    def _set_day_state(self, conn: Connection, team_id: int, day: date, asset: str, state: str,
+                       reason: str | None, now: datetime, run_id: str | None, *, checks: int = 0) -> None:
+        if state not in DAY_STATES:
+            raise ValueError(f"unknown day state {state!r}; expected one of {DAY_STATES}")
+        s = copilot_day_status
+        where = (s.c.team_id == team_id, s.c.day == day, s.c.asset == asset)
+        values = {"state": state, "reason": reason, "last_checked_at": now, "run_id": run_id}
+        if conn.execute(s.update().where(*where).values(**values, no_report_checks=s.c.no_report_checks + checks)
+                        ).rowcount == 0:
+            conn.execute(s.insert().values(team_id=team_id, day=day, asset=asset, first_checked_at=now,
+                                           no_report_checks=checks, **values))
+
+    def record_no_report(self, team_id: int, day: date, asset: str, report: str, why: str,
+                         run_id: str | None = None) -> str:
+        """GitHub had no report for this team-day yet (204, 404, an empty report). Logged as an observation;
+        the day's state becomes ``no_report`` (re-fetched by the nightly inside the gap horizon) unless it
+        already has data — stored rows are never replaced by a later "no report" (design §9.8) — or was
+        confirmed empty. Returns the state the team-day is in afterwards."""
+        now = utcnow()
+        with self.engine.begin() as conn:
+            conn.execute(copilot_report_observations.insert().values(
+                team_id=team_id, day=day, report=report, outcome=why, observed_at=now, run_id=run_id))
+            row = self._day_state_row(conn, team_id, day, asset)
+            if row is not None and row.state in ("data", "confirmed_empty"):
+                return str(row.state)
+            self._set_day_state(conn, team_id, day, asset, "no_report", why, now, run_id, checks=1)
+        return "no_report"
+
+    def day_states(self, team_ids: Iterable[int], assets: Sequence[str], start: date, end: date
+                   ) -> dict[tuple[int, str, date], str]:
+        """``(team_id, asset, day) → state`` for the stored states of those teams, assets and days."""
+        ids = [int(i) for i in team_ids]
+        if not ids or start > end:
+            return {}
+        s = copilot_day_status
+        out: dict[tuple[int, str, date], str] = {}
+        with self.engine.connect() as conn:
+            for chunk in (ids[i:i + 500] for i in range(0, len(ids), 500)):
+                q = sa.select(s.c.team_id, s.c.asset, s.c.day, s.c.state).where(
+                    s.c.team_id.in_(chunk), s.c.asset.in_(list(assets)), s.c.day.between(start, end))
+                for r in conn.execute(q):
+                    day = r.day if isinstance(r.day, date) else date.fromisoformat(str(r.day))
+                    out[(int(r.team_id), str(r.asset), day)] = str(r.state)
+        return out
+
+    def confirm_empty_days(self, team_ids: Iterable[int], before: date, horizon_days: int) -> int:
+        """Team-days still ``no_report`` that have left the gap horizon (day < ``before``) become
+        ``confirmed_empty`` — once, with the reason. Returns how many were confirmed."""
+        ids = [int(i) for i in team_ids]
+        if not ids:
+            return 0
+        s = copilot_day_status
+        now = utcnow()
+        reason = sa.func.coalesce(s.c.reason, "no_report")
+        n = 0
+        with self.engine.begin() as conn:
+            for chunk in (ids[i:i + 500] for i in range(0, len(ids), 500)):
+                n += conn.execute(
+                    s.update()
+                    .where(s.c.team_id.in_(chunk), s.c.state == "no_report", s.c.day < before)
+                    .values(state="confirmed_empty", last_checked_at=now,
+                            reason=f"still no report from GitHub when the day left the {horizon_days}-day "
+                                   "gap horizon; last answer: " + reason)
+                ).rowcount
+        return n
 
     def count_rows(self, table_name: str, team_id: int | None = None, day: date | None = None) -> int:
         table = tables.metadata.tables[table_name]

@@ -44,6 +44,7 @@ teams = sa.Table(
     sa.Column("copilot_consecutive_failures", sa.Integer, nullable=False, server_default="0"),
     sa.Column("onboarding_pipeline_status", sa.String(32), nullable=False, server_default="not_started"),
     sa.Column("onboarding_started_at", UTC_TS),  # when the current onboarding cycle began
+    sa.Column("onboarding_error", sa.Text),  # why onboarding stopped at `failed` (an internal error)
     sa.Column("created_at", UTC_TS, nullable=False),
     sa.Column("updated_at", UTC_TS, nullable=False),
     sa.CheckConstraint(
@@ -143,6 +144,26 @@ copilot_report_observations = sa.Table(
     sa.Column("run_id", sa.String(64)),
 )
 
+# The current state of one synced asset's team-day (design §9.11). "data": rows are stored; "no_report":
+# GitHub answered 204/404/an empty report (not ready yet, still re-fetched by the nightly inside the gap
+# horizon); "confirmed_empty": still no report when the day left the horizon (recorded once, with why).
+DAY_STATES = ("data", "no_report", "confirmed_empty")
+copilot_day_status = sa.Table(
+    "copilot_day_status",
+    metadata,
+    _team_fk(),
+    sa.Column("day", sa.Date, nullable=False),
+    sa.Column("asset", sa.String(40), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("reason", sa.Text),  # last not-ready answer (http_204, http_404 …), or why confirmed empty
+    sa.Column("no_report_checks", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("first_checked_at", UTC_TS, nullable=False),
+    sa.Column("last_checked_at", UTC_TS, nullable=False),
+    sa.Column("run_id", sa.String(64)),
+    sa.PrimaryKeyConstraint("team_id", "day", "asset"),
+    sa.CheckConstraint(f"state IN ({', '.join(repr(s) for s in DAY_STATES)})", name="state_valid"),
+)
+
 copilot_usage_daily = sa.Table(
     "copilot_usage_daily",
     metadata,
@@ -191,7 +212,7 @@ copilot_user_daily = sa.Table(
     _team_fk(),
     sa.Column("day", sa.Date, nullable=False),
     sa.Column("user_id", sa.BigInteger, nullable=False),
-    sa.Column("user_login", sa.String(100), nullable=False),
+    sa.Column("user_login", sa.String(100)),  # GitHub documents every field as optional: kept by user_id
     *_counters(),
     sa.Column("used_chat", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("used_agent", sa.Boolean, nullable=False, server_default=sa.false()),

@@ -15,14 +15,71 @@ from resources.secrets import Secret
 from resources.store import DuplicateTeam, UnknownTeam
 from resources.validation import InvalidInput
 
+HEAD = "0002"
+
 
 def test_migrations_from_empty_match_the_tables(store):
-    assert store.current_revision() == "0001"
+    assert store.current_revision() == HEAD
     with store.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), tables.metadata)
     assert diff == []
     store.upgrade()  # idempotent
-    assert store.current_revision() == "0001"
+    assert store.current_revision() == HEAD
+
+
+def test_migration_0002_keeps_history_and_derives_day_states(store_url):
+    """A store at 0001 with history: 0002 derives each synced team-day's state from what is stored,
+    renames the invented licensing reason and keeps every row."""
+    from alembic import command
+    from alembic.config import Config
+
+    from resources.store import MIGRATIONS_DIR, Store
+
+    s = Store(store_url)
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with s.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0001")
+    now = datetime(2026, 11, 20, 5, 0, tzinfo=UTC)
+    d1, d2, d3 = date(2026, 11, 17), date(2026, 11, 18), date(2026, 11, 19)
+    with s.engine.begin() as conn:
+        conn.execute(sa.text(
+            "INSERT INTO teams (id, slug, name, github_org, copilot_status, copilot_status_reason, "
+            "copilot_consecutive_failures, onboarding_pipeline_status, created_at, updated_at) VALUES "
+            "(1, 'acme', 'Acme', 'acme', 'insufficient_licenses', 'insufficient_licenses', 0, 'complete', :n, :n)"),
+            {"n": now})
+        conn.execute(sa.text(
+            "INSERT INTO copilot_usage_daily (team_id, day, daily_active_users, source_report, fetched_at) "
+            "VALUES (1, :d, 7, 'organization-1-day', :n)"), {"d": d1, "n": now})
+        conn.execute(sa.text(
+            "INSERT INTO copilot_raw_reports (team_id, day, report, fetched_at, record_count, payload) "
+            "VALUES (1, :d, 'users-1-day', :n, 0, '[]')"), {"d": d1, "n": now})
+        conn.execute(sa.text(
+            "INSERT INTO copilot_user_daily (team_id, day, user_id, user_login) VALUES (1, :d, 5, 'ann')"),
+            {"d": d1})
+        for day, report in ((d2, "organization-1-day"), (d2, "organization-1-day"), (d3, "users-1-day"),
+                            (d1, "organization-1-day")):
+            conn.execute(sa.text(
+                "INSERT INTO copilot_report_observations (team_id, day, report, outcome, observed_at) "
+                "VALUES (1, :d, :r, 'no_report', :n)"), {"d": day, "r": report, "n": now})
+    s.upgrade()
+    assert s.current_revision() == HEAD
+    with s.engine.connect() as conn:
+        states = {(r.day if isinstance(r.day, date) else date.fromisoformat(r.day), r.asset):
+                  (r.state, r.no_report_checks)
+                  for r in conn.execute(sa.text("SELECT day, asset, state, no_report_checks FROM copilot_day_status"))}
+        assert conn.execute(sa.text("SELECT user_login FROM copilot_user_daily")).scalar_one() == "ann"
+    assert states == {
+        (d1, "copilot_usage"): ("data", 0),  # a later 204 never turns stored data into "no report"
+        (d1, "copilot_user_usage"): ("data", 0),
+        (d2, "copilot_usage"): ("no_report", 2),
+        (d3, "copilot_user_usage"): ("no_report", 1),
+    }
+    team = s.get_team("acme")
+    assert (team.copilot_status, team.copilot_status_reason, team.onboarding_error) == \
+        ("insufficient_licenses", "no_subscription", None)
+    s.engine.dispose()
 
 
 def test_team_crud(store):
