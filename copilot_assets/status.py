@@ -3,22 +3,28 @@
 Sensors, assets and the CLI all call :func:`apply` (through ``copilot_assets.team_health``), so every
 transition follows the same rules:
 
-| from                  | event                                        | to                      |
-|-----------------------|----------------------------------------------|-------------------------|
-| any (but disabled)    | 401 from GitHub                              | token_revoked (+revoke) |
-| disabled              | 401 from GitHub                              | disabled (+revoke)      |
-| connected             | 403 access denied (licenses/policy/scope...) | insufficient_licenses   |
-| connected             | other failure (counting run)                 | connected, failures + 1 |
-| connected             | 3rd consecutive counting failure             | insufficient_licenses   |
-| any but disabled      | success                                      | connected, failures 0   |
-| insufficient_licenses | license probe: >= 5 seats, reports readable  | connected               |
-| token_revoked         | new credential stored and verified           | connected               |
-| any                   | teams connect                                | connected               |
-| any                   | team disconnects                             | disabled                |
+| from                  | event                                            | to                      |
+|-----------------------|--------------------------------------------------|-------------------------|
+| any (but disabled)    | 401 from GitHub                                  | token_revoked (+revoke) |
+| disabled              | 401 from GitHub                                  | disabled (+revoke)      |
+| connected             | 403 access denied (policy/subscription/scope...) | insufficient_licenses   |
+| connected             | other failure (counting run)                     | connected, failures + 1 |
+| connected             | 3rd consecutive counting failure                 | insufficient_licenses   |
+| any but disabled      | success                                          | connected, failures 0   |
+| insufficient_licenses | license probe: a report answers 200/204          | connected               |
+| insufficient_licenses | license probe: denied for another cause          | same, reason updated    |
+| connected             | credential missing / undecryptable               | token_revoked           |
+| token_revoked         | undecryptable credential decrypts again          | connected               |
+| token_revoked         | new credential stored and verified               | connected               |
+| any                   | teams connect                                    | connected               |
+| any                   | team disconnects                                 | disabled                |
 
 Ordering (§9.6): a failure from a run that *started* before the run that produced the last success never
-overrides that success — not even a 401. Backfills of old days (§9.2) send failures with
-``counts_toward_strikes=False``: they never add a strike, but their 401/403 still apply.
+overrides that success — not even a 401. A failure of a credential that is no longer the team's current one
+(the team reconnected since), or of a run that started before the current credential was connected, changes
+nothing: a stale run never undoes a reconnect. Backfills of old days (§9.2) send failures with
+``counts_toward_strikes=False``: they never add a strike, but their 401/403 still apply. There is no
+seat-count rule (design §9 decision 12): GitHub's 5-seat rule belonged to the retired metrics API.
 
 Decisions come from typed error fields (``error_kind``, ``http_status``, ``reason``), never from text.
 """
@@ -37,33 +43,37 @@ TOKEN_REVOKED = "token_revoked"  # noqa: S105 - a status name, not a secret
 STATUSES = (DISABLED, CONNECTED, INSUFFICIENT_LICENSES, TOKEN_REVOKED)
 
 STRIKES_LIMIT = 3
-MIN_SEATS = 5
 
 REASON_BAD_CREDENTIALS = "bad_credentials"
 REASON_REPEATED_FAILURES = "repeated_failures"
-REASON_INSUFFICIENT_LICENSES = "insufficient_licenses"
+REASON_NO_SUBSCRIPTION = "no_subscription"
+REASON_CREDENTIAL_MISSING = "credential_missing"
+REASON_CREDENTIAL_UNDECRYPTABLE = "credential_undecryptable"
+CREDENTIAL_REASONS = (REASON_CREDENTIAL_MISSING, REASON_CREDENTIAL_UNDECRYPTABLE)
 
-_CONNECT_CMD = "`copilot-flow teams connect SLUG --token-env VAR`"
+_CONNECT_CMD = "`copilot-flow teams connect {team} --token-env VAR`"
+_PROBE = "the license probe (every 6 h) returns the team to connected as soon as a report call answers"
 
 REMEDIATION_HINTS: dict[str, str] = {
-    # --- reasons
+    # --- reasons (GitHub's own 403/404/422 causes, design §9 decision 12; no seat-count rule)
     REASON_BAD_CREDENTIALS: (
         "The GitHub token was revoked or expired: an org owner reconnects with "
         f"{_CONNECT_CMD}. Nightly syncs for this team are stopped until then."
     ),
-    REASON_INSUFFICIENT_LICENSES: (
-        f"Fewer than {MIN_SEATS} Copilot seats, or no Copilot Business/Enterprise subscription: GitHub only "
-        f"publishes usage metrics for organizations with at least {MIN_SEATS} seats. Assign more seats "
-        "(Settings → Copilot → Access); the daily license probe reconnects the team automatically."
+    REASON_NO_SUBSCRIPTION: (
+        "The organization has no Copilot Business or Enterprise subscription (GitHub: 'Copilot Business is "
+        "not enabled for this organization'): an org owner subscribes and assigns seats under Settings → "
+        f"Copilot → Access; {_PROBE}."
     ),
     "policy_disabled": (
-        "An org owner enables Settings → Copilot → Policies → Copilot usage metrics (or the enterprise "
-        "enables it everywhere); the daily license probe then reconnects the team."
+        "The organization's 'Copilot usage metrics' policy is disabled: an org owner enables Settings → "
+        "Copilot → Policies → Copilot usage metrics (or the enterprise enables it everywhere under AI "
+        f"Controls → Copilot → Metrics); {_PROBE}."
     ),
     "insufficient_permissions": (
         "The token's user is not an owner of the organization and holds no role with "
         "'View Organization Copilot Metrics': reconnect with an org owner's token via "
-        f"{_CONNECT_CMD}."
+        f"{_CONNECT_CMD}, or an owner grants that role; {_PROBE}."
     ),
     "missing_scope": (
         "The token lacks a scope: a classic token or OAuth app needs read:org (or manage_billing:copilot); "
@@ -72,22 +82,33 @@ REMEDIATION_HINTS: dict[str, str] = {
     ),
     "sso_required": (
         "The organization uses SAML single sign-on and the token is not authorized for it: authorize the "
-        "token for the organization in GitHub (Settings → Applications / Tokens → Configure SSO), then "
-        f"reconnect via {_CONNECT_CMD}."
+        "token for the organization in GitHub (Settings → Applications / Tokens → Configure SSO); "
+        f"{_PROBE}, or reconnect via {_CONNECT_CMD}."
     ),
     "oauth_restricted": (
         "The organization restricts OAuth app access: an org owner approves this app under Settings → "
-        "Third-party access → OAuth application policy, or connects with a fine-grained token."
+        f"Third-party access → OAuth application policy ({_PROBE}), or connects with a fine-grained token "
+        f"via {_CONNECT_CMD}."
     ),
     REASON_REPEATED_FAILURES: (
         f"{STRIKES_LIMIT} nightly syncs in a row failed (rate limits, GitHub outages or malformed "
-        "reports): check the failed runs in the Dagster UI; the next successful sync (a manual "
-        "materialization or a backfill of recent days) reconnects the team."
+        "reports): check the failed runs in the Dagster UI (Runs, tag copilot/team={team}); "
+        f"{_PROBE}, and the next successful sync (a manual materialization or a backfill of recent days) "
+        "reconnects the team too."
     ),
     "unknown": (
         "GitHub denied access (403) for a reason it did not name: check that the org has Copilot "
         "Business/Enterprise, the 'Copilot usage metrics' policy is on and the token's user is an org "
-        f"owner, then reconnect via {_CONNECT_CMD}."
+        f"owner; {_PROBE}, or reconnect via {_CONNECT_CMD}."
+    ),
+    REASON_CREDENTIAL_MISSING: (
+        "The team is marked connected but has no active GitHub credential in the app store, so it is not "
+        f"synced: reconnect with {_CONNECT_CMD}."
+    ),
+    REASON_CREDENTIAL_UNDECRYPTABLE: (
+        "The stored GitHub token cannot be decrypted with the configured COPILOT_FLOW_SECRET_KEY, so the team "
+        "is not synced: set COPILOT_FLOW_SECRET_KEY back to the Fernet key the token was encrypted with (the "
+        f"team returns to connected on the next check), or reconnect with {_CONNECT_CMD}."
     ),
     # --- statuses (used when the reason is empty or has no hint of its own; a status other than
     # connected/disabled always carries a reason when the machine put it there)
@@ -100,17 +121,23 @@ REMEDIATION_HINTS: dict[str, str] = {
         "The GitHub token was revoked or expired: an org owner reconnects with "
         f"{_CONNECT_CMD}."
     ),
-    # "insufficient_licenses" is both a status and a reason: its one entry (above) serves both
+    INSUFFICIENT_LICENSES: (
+        "GitHub refuses this organization's Copilot usage reports (no subscription, the usage-metrics policy "
+        f"off, or the token's role or scope): see the reason; {_PROBE}."
+    ),
 }
+HINT_REASONS = tuple(k for k in REMEDIATION_HINTS if k not in STATUSES)
 
 
-def hint_for(status: str, reason: str | None) -> str:
-    """The operator-facing remediation hint for a status and its reason."""
+def hint_for(status: str, reason: str | None, team: str | None = None) -> str:
+    """The operator-facing remediation hint for a status and its reason, naming the team's slug."""
     if status in (CONNECTED, DISABLED):
-        return REMEDIATION_HINTS[status]
-    if reason and reason in REMEDIATION_HINTS:
-        return REMEDIATION_HINTS[reason]
-    return REMEDIATION_HINTS.get(status, f"Unknown Copilot status {status!r}: see docs/runbook.")
+        text = REMEDIATION_HINTS[status]
+    elif reason and reason in REMEDIATION_HINTS:
+        text = REMEDIATION_HINTS[reason]
+    else:
+        text = REMEDIATION_HINTS.get(status, f"Unknown Copilot status {status!r}: see docs/runbook.md.")
+    return text.replace("{team}", team or "<team>")
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -135,13 +162,17 @@ class TeamHealth:
     consecutive_failures: int = 0
     last_sync_at: datetime | None = None
     last_success_run_started_at: datetime | None = None
+    # the team's current credential: a failure of another (older) credential, or of a run that started
+    # before this one was connected, never undoes the reconnect
+    active_credential_id: int | None = None
+    credential_connected_at: datetime | None = None
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
             raise ValueError(f"unknown copilot status {self.status!r}; expected one of {STATUSES}")
         if self.consecutive_failures < 0:
             raise ValueError("consecutive_failures must be >= 0")
-        _fix_times(self, "last_sync_at", "last_success_run_started_at")
+        _fix_times(self, "last_sync_at", "last_success_run_started_at", "credential_connected_at")
 
 
 # ----------------------------------------------------------------------------- events
@@ -163,6 +194,7 @@ class SyncFailed:
     http_status: int | None = None
     reason: str | None = None
     counts_toward_strikes: bool = True
+    credential_id: int | None = None  # the credential the failed run used (None: not known)
 
     def __post_init__(self) -> None:
         _fix_times(self, "at", "run_started_at")
@@ -178,9 +210,36 @@ class SyncFailed:
 
 @dataclass(frozen=True)
 class LicenseProbe:
+    """A report call made for a team in ``insufficient_licenses``: ``reports_readable`` when it answered
+    200 or 204/404 (no report yet) — whatever the seat count —, else the typed 403 ``denied_reason``."""
+
     at: datetime
-    seats: int
     reports_readable: bool
+    denied_reason: str | None = None
+
+    def __post_init__(self) -> None:
+        _fix_times(self, "at")
+
+
+@dataclass(frozen=True)
+class CredentialUnusable:
+    """A connected team's credential cannot be used for a sync: none is stored, or the configured key
+    cannot decrypt it (``reason`` is one of ``CREDENTIAL_REASONS``)."""
+
+    at: datetime
+    reason: str
+
+    def __post_init__(self) -> None:
+        if self.reason not in CREDENTIAL_REASONS:
+            raise ValueError(f"credential reason must be one of {CREDENTIAL_REASONS}, got {self.reason!r}")
+        _fix_times(self, "at")
+
+
+@dataclass(frozen=True)
+class CredentialUsable:
+    """The team's stored credential decrypts again (the key was set back)."""
+
+    at: datetime
 
     def __post_init__(self) -> None:
         _fix_times(self, "at")
@@ -216,12 +275,15 @@ class Disconnected:
         _fix_times(self, "at")
 
 
-Event = SyncSucceeded | SyncFailed | LicenseProbe | CredentialVerified | Connected | Disconnected
+Event = (SyncSucceeded | SyncFailed | LicenseProbe | CredentialUnusable | CredentialUsable | CredentialVerified
+         | Connected | Disconnected)
 
 EVENT_NAMES: dict[type, str] = {
     SyncSucceeded: "sync_succeeded",
     SyncFailed: "sync_failed",
     LicenseProbe: "license_probe",
+    CredentialUnusable: "credential_unusable",
+    CredentialUsable: "credential_usable",
     CredentialVerified: "credential_verified",
     Connected: "connected",
     Disconnected: "disconnected",
@@ -244,10 +306,25 @@ def _connected(h: TeamHealth) -> TeamHealth:
     return replace(h, status=CONNECTED, reason=None, consecutive_failures=0)
 
 
-def _on_failure(h: TeamHealth, e: SyncFailed) -> tuple[TeamHealth, str | None, bool]:
+def _stale(h: TeamHealth, e: SyncFailed) -> str | None:
+    """Why a failure must not change anything, or None."""
     # §9.6: a failure from a run that started before the last success's run never overrides it
     if h.last_success_run_started_at is not None and e.run_started_at < h.last_success_run_started_at:
-        return h, "older_than_last_success", False
+        return "older_than_last_success"
+    # a stale run never undoes a reconnect: its credential is no longer the team's current one, or (when
+    # the run's credential is not known) the run started before the current credential was connected
+    if e.credential_id is not None and e.credential_id != h.active_credential_id:
+        return "stale_credential"
+    if e.credential_id is None and h.credential_connected_at is not None \
+            and e.run_started_at < h.credential_connected_at:
+        return "older_than_credential"
+    return None
+
+
+def _on_failure(h: TeamHealth, e: SyncFailed) -> tuple[TeamHealth, str | None, bool]:
+    stale = _stale(h, e)
+    if stale is not None:
+        return h, stale, False
     if e.is_unauthorized:
         if h.status == DISABLED:  # §9.3: revoke the credential, leave the status alone
             return h, REASON_BAD_CREDENTIALS, True
@@ -278,15 +355,27 @@ def _on_success(h: TeamHealth, e: SyncSucceeded) -> tuple[TeamHealth, str | None
 def _on_probe(h: TeamHealth, e: LicenseProbe) -> tuple[TeamHealth, str | None]:
     if h.status != INSUFFICIENT_LICENSES:
         return h, None
-    if e.seats >= MIN_SEATS and e.reports_readable:
+    if e.reports_readable:  # 200 or 204: no seat-count rule (decision 12)
         return _connected(h), None
-    if e.seats < MIN_SEATS:
-        return replace(h, reason=REASON_INSUFFICIENT_LICENSES), REASON_INSUFFICIENT_LICENSES
+    if e.denied_reason:  # the cause changed (e.g. seats fixed, policy still off): the reason and hint follow
+        reason = e.denied_reason if e.denied_reason in ACCESS_DENIED_REASONS else "unknown"
+        return replace(h, reason=reason), reason
     return h, h.reason
 
 
-def apply(health: TeamHealth, event: Event) -> Transition:
-    """Apply one event to a team's health. Pure: returns the transition; the caller persists it."""
+def _on_credential(h: TeamHealth, e: CredentialUnusable | CredentialUsable) -> tuple[TeamHealth, str | None]:
+    if isinstance(e, CredentialUnusable):
+        if h.status != CONNECTED:
+            return h, None
+        return replace(h, status=TOKEN_REVOKED, reason=e.reason), e.reason
+    if h.status == TOKEN_REVOKED and h.reason == REASON_CREDENTIAL_UNDECRYPTABLE:
+        return _connected(h), None
+    return h, None
+
+
+def apply(health: TeamHealth, event: Event, team: str | None = None) -> Transition:
+    """Apply one event to a team's health. Pure: returns the transition; the caller persists it.
+    ``team`` (the slug) only fills the hint's commands."""
     revoke = False
     reason: str | None
     if isinstance(event, SyncFailed):
@@ -295,6 +384,8 @@ def apply(health: TeamHealth, event: Event) -> Transition:
         after, reason = _on_success(health, event)
     elif isinstance(event, LicenseProbe):
         after, reason = _on_probe(health, event)
+    elif isinstance(event, CredentialUnusable | CredentialUsable):
+        after, reason = _on_credential(health, event)
     elif isinstance(event, CredentialVerified):
         after = _connected(health) if health.status == TOKEN_REVOKED else health
         reason = None
@@ -311,21 +402,23 @@ def apply(health: TeamHealth, event: Event) -> Transition:
         reason=reason,
         revoke_credential=revoke,
         changed=after != health,
-        hint=hint_for(after.status, after.reason),
+        hint=hint_for(after.status, after.reason, team),
     )
 
 
 __all__ = [
     "CONNECTED",
+    "CREDENTIAL_REASONS",
     "DISABLED",
     "EVENT_NAMES",
     "INSUFFICIENT_LICENSES",
-    "MIN_SEATS",
     "REMEDIATION_HINTS",
     "STATUSES",
     "STRIKES_LIMIT",
     "TOKEN_REVOKED",
     "Connected",
+    "CredentialUnusable",
+    "CredentialUsable",
     "CredentialVerified",
     "Disconnected",
     "Event",

@@ -5,19 +5,23 @@ store. Sensors, assets and the CLI all call this, so every transition lands the 
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from copilot_assets import status as sm
 from resources.store import Store, Team
 
 
-def health_of(team: Team) -> sm.TeamHealth:
+def health_of(team: Team, credential: tuple[int, datetime] | None = None) -> sm.TeamHealth:
+    """The pure machine's view of a stored team; ``credential`` = (id, connected at) of its current one."""
     return sm.TeamHealth(
         status=team.copilot_status,
         reason=team.copilot_status_reason,
         consecutive_failures=team.copilot_consecutive_failures,
         last_sync_at=team.copilot_last_sync_at,
         last_success_run_started_at=team.copilot_last_success_run_started_at,
+        active_credential_id=credential[0] if credential else None,
+        credential_connected_at=credential[1] if credential else None,
     )
 
 
@@ -38,7 +42,7 @@ def apply_event(
     outcomes (a success and a failure); the event row always records the plain Dagster ``run_id``."""
     # re-read: the caller's Team may be stale (another run may have changed it)
     team = store.get_team_by_id(team.id)
-    transition = sm.apply(health_of(team), event)
+    transition = sm.apply(health_of(team, store.active_credential_meta(team.id)), event, team.slug)
     after = transition.after
     event_row: dict[str, Any] | None = None
     if transition.changed or transition.revoke_credential:
@@ -62,6 +66,8 @@ def apply_event(
         last_success_run_started_at=after.last_success_run_started_at,
         event=event_row,
         revoke_credential_reason=(transition.reason or "revoked") if transition.revoke_credential else None,
+        # only the credential the failed run used (None: the run's credential is unknown → the active one)
+        revoke_credential_id=getattr(event, "credential_id", None),
         run_outcome=(outcome_key or run_id, outcome) if (run_id and outcome) else None,
     )
     return transition if applied else None

@@ -21,13 +21,14 @@ def health(status: str = "connected", **kw) -> sm.TeamHealth:
     return sm.TeamHealth(status=status, reason=kw.pop("reason", None),
                          consecutive_failures=kw.pop("consecutive_failures", 0),
                          last_sync_at=kw.pop("last_sync_at", None),
-                         last_success_run_started_at=kw.pop("last_success_run_started_at", None))
+                         last_success_run_started_at=kw.pop("last_success_run_started_at", None), **kw)
 
 
 def failed(kind: str = "unavailable", *, status: int | None = None, reason: str | None = None,
-           started: datetime = T1, counts: bool = True) -> sm.SyncFailed:
+           started: datetime = T1, counts: bool = True, credential_id: int | None = None) -> sm.SyncFailed:
     return sm.SyncFailed(at=started + timedelta(minutes=5), run_started_at=started, error_kind=kind,
-                         http_status=status, reason=reason, counts_toward_strikes=counts)
+                         http_status=status, reason=reason, counts_toward_strikes=counts,
+                         credential_id=credential_id)
 
 
 def succeeded(started: datetime = T1) -> sm.SyncSucceeded:
@@ -62,7 +63,7 @@ def test_401_on_disabled_revokes_credential_but_keeps_status():  # §9.3
 
 def test_disabled_leaves_only_through_connect():  # §9.3
     before = health("disabled")
-    for event in (succeeded(), sm.LicenseProbe(at=T1, seats=50, reports_readable=True),
+    for event in (succeeded(), sm.LicenseProbe(at=T1, reports_readable=True),
                   sm.CredentialVerified(at=T1), failed("access_denied", status=403, reason="policy_disabled"),
                   failed("unavailable", status=503)):
         assert sm.apply(before, event).after.status == "disabled"
@@ -79,7 +80,7 @@ def test_403_from_connected(reason):
     assert tr.reason == reason
     assert tr.revoke_credential is False
     assert tr.changed
-    assert tr.hint == sm.REMEDIATION_HINTS[reason]
+    assert tr.hint == sm.hint_for("insufficient_licenses", reason)
 
 
 def test_403_with_unexpected_reason_is_unknown():
@@ -125,7 +126,7 @@ def test_third_consecutive_failure_exactly():
         ("insufficient_licenses", 3, "repeated_failures"),
     ]
     assert tr.reason == "repeated_failures"
-    assert tr.hint == sm.REMEDIATION_HINTS["repeated_failures"]
+    assert tr.hint == sm.hint_for("insufficient_licenses", "repeated_failures")
     assert "3 nightly syncs in a row" in tr.hint
 
 
@@ -146,9 +147,10 @@ def test_success_between_failures_resets_the_count():
     assert (h.status, h.consecutive_failures) == ("connected", 2)
 
 
-def test_strikes_limit_and_min_seats_constants():
+def test_strikes_limit_and_no_seat_count_rule():
     assert sm.STRIKES_LIMIT == 3
-    assert sm.MIN_SEATS == 5
+    assert not hasattr(sm, "MIN_SEATS")  # GitHub's 5-seat rule belonged to the retired API (decision 12)
+    assert not any("5 seats" in h or "5 Copilot seats" in h for h in sm.REMEDIATION_HINTS.values())
 
 
 # ----------------------------------------------------------------------------- §9.2 backfills
@@ -180,6 +182,33 @@ def test_failure_of_the_same_or_a_later_run_applies():
     h = sm.apply(health(), succeeded(started=T1)).after
     assert sm.apply(h, failed("unavailable", started=T1)).after.consecutive_failures == 1
     assert sm.apply(h, failed("token_revoked", status=401, started=T2)).after.status == "token_revoked"
+
+
+# ----------------------------------------------------------------------------- a stale run never undoes a reconnect
+def test_failure_of_an_older_credential_changes_nothing():
+    """The team reconnected (credential 8 replaced 7): a failed run that used credential 7 — even a 401 —
+    neither changes the status nor revokes anything."""
+    h = health(active_credential_id=8, credential_connected_at=T1)
+    for event in (failed("token_revoked", status=401, started=T2, credential_id=7),
+                  failed("access_denied", status=403, reason="policy_disabled", started=T2, credential_id=7),
+                  failed("unavailable", started=T2, credential_id=7)):
+        tr = sm.apply(h, event)
+        assert tr.after == h and not tr.changed and not tr.revoke_credential
+        assert tr.reason == "stale_credential"
+
+
+def test_failure_of_a_run_started_before_the_credential_changes_nothing():
+    h = health(active_credential_id=8, credential_connected_at=T1)
+    tr = sm.apply(h, failed("token_revoked", status=401, started=T0))  # credential not known: by start time
+    assert tr.after == h and not tr.revoke_credential and tr.reason == "older_than_credential"
+    tr = sm.apply(h, failed("token_revoked", status=401, started=T2))
+    assert tr.after.status == "token_revoked" and tr.revoke_credential
+
+
+def test_failure_of_the_current_credential_applies():
+    h = health(active_credential_id=8, credential_connected_at=T0)
+    tr = sm.apply(h, failed("token_revoked", status=401, started=T1, credential_id=8))
+    assert tr.after.status == "token_revoked" and tr.revoke_credential
 
 
 def test_ordering_handles_naive_datetimes_from_sqlite():
@@ -225,28 +254,61 @@ def test_unchanged_success_reports_changed_false():
 
 
 # ----------------------------------------------------------------------------- row 6: license probe
-def test_license_probe_reconnects_with_enough_seats_and_readable_reports():
-    before = health("insufficient_licenses", reason="insufficient_licenses", consecutive_failures=3)
-    tr = sm.apply(before, sm.LicenseProbe(at=T1, seats=5, reports_readable=True))
+@pytest.mark.parametrize("reason", ["no_subscription", "policy_disabled", "repeated_failures", "sso_required"])
+def test_license_probe_reconnects_when_a_report_answers(reason):
+    """200 or 204: back to connected, whatever the seat count (there is no seat-count rule)."""
+    before = health("insufficient_licenses", reason=reason, consecutive_failures=3)
+    tr = sm.apply(before, sm.LicenseProbe(at=T1, reports_readable=True))
     assert (tr.after.status, tr.after.reason, tr.after.consecutive_failures) == ("connected", None, 0)
     assert tr.event_name == "license_probe" and tr.changed
 
 
-@pytest.mark.parametrize("seats,readable,reason", [(4, True, "insufficient_licenses"),
-                                                    (0, False, "insufficient_licenses"),
-                                                    (10, False, "policy_disabled")])
-def test_license_probe_not_enough(seats, readable, reason):
+def test_license_probe_follows_a_changed_cause():
+    """Seats fixed but the policy is still off: the reason and the hint follow GitHub's new cause."""
+    before = health("insufficient_licenses", reason="no_subscription")
+    tr = sm.apply(before, sm.LicenseProbe(at=T1, reports_readable=False, denied_reason="policy_disabled"))
+    assert (tr.after.status, tr.after.reason) == ("insufficient_licenses", "policy_disabled")
+    assert tr.changed and tr.hint == sm.hint_for("insufficient_licenses", "policy_disabled")
+    same = sm.apply(tr.after, sm.LicenseProbe(at=T2, reports_readable=False, denied_reason="policy_disabled"))
+    assert not same.changed
+    odd = sm.apply(tr.after, sm.LicenseProbe(at=T2, reports_readable=False, denied_reason="weird"))
+    assert odd.after.reason == "unknown"
+
+
+def test_license_probe_without_an_answer_changes_nothing():  # 5xx, timeouts: nothing learned
     before = health("insufficient_licenses", reason="policy_disabled")
-    tr = sm.apply(before, sm.LicenseProbe(at=T1, seats=seats, reports_readable=readable))
-    assert tr.after.status == "insufficient_licenses"
-    assert tr.after.reason == reason
+    assert not sm.apply(before, sm.LicenseProbe(at=T1, reports_readable=False)).changed
 
 
 @pytest.mark.parametrize("start", ["connected", "token_revoked", "disabled"])
 def test_license_probe_elsewhere_changes_nothing(start):
     before = health(start)
-    assert not sm.apply(before, sm.LicenseProbe(at=T1, seats=100, reports_readable=True)).changed
-    assert not sm.apply(before, sm.LicenseProbe(at=T1, seats=1, reports_readable=False)).changed
+    assert not sm.apply(before, sm.LicenseProbe(at=T1, reports_readable=True)).changed
+    assert not sm.apply(before, sm.LicenseProbe(at=T1, reports_readable=False,
+                                                denied_reason="policy_disabled")).changed
+
+
+# ----------------------------------------------------------------------------- credentials that cannot be used
+@pytest.mark.parametrize("reason", sm.CREDENTIAL_REASONS)
+def test_unusable_credential_needs_reconnection(reason):
+    tr = sm.apply(health(), sm.CredentialUnusable(at=T1, reason=reason), "acme")
+    assert (tr.after.status, tr.after.reason) == ("token_revoked", reason)
+    assert not tr.revoke_credential
+    assert "copilot-flow teams connect acme" in tr.hint
+    for start in ("insufficient_licenses", "disabled", "token_revoked"):
+        assert not sm.apply(health(start), sm.CredentialUnusable(at=T1, reason=reason)).changed
+
+
+def test_undecryptable_credential_that_decrypts_again_reconnects():
+    h = sm.apply(health(), sm.CredentialUnusable(at=T1, reason="credential_undecryptable")).after
+    assert "COPILOT_FLOW_SECRET_KEY" in sm.hint_for(h.status, h.reason)
+    tr = sm.apply(h, sm.CredentialUsable(at=T2))
+    assert (tr.after.status, tr.after.reason) == ("connected", None)
+    # a token GitHub revoked does not come back by decrypting
+    revoked = health("token_revoked", reason="bad_credentials")
+    assert not sm.apply(revoked, sm.CredentialUsable(at=T2)).changed
+    with pytest.raises(ValueError):
+        sm.CredentialUnusable(at=T1, reason="bad_credentials")
 
 
 # ----------------------------------------------------------------------------- row 7: new credential
@@ -286,21 +348,24 @@ def test_teams_connect_from_any_status(start):
 
 # ----------------------------------------------------------------------------- hints and misc
 def test_every_reason_and_status_has_a_hint():
-    reasons = set(ACCESS_DENIED_REASONS) | {"bad_credentials", "repeated_failures"}
+    reasons = set(ACCESS_DENIED_REASONS) | {"bad_credentials", "repeated_failures", *sm.CREDENTIAL_REASONS}
+    assert reasons == set(sm.HINT_REASONS)
     for key in reasons | set(sm.STATUSES):
         assert sm.REMEDIATION_HINTS[key].strip()
     for reason in reasons:
-        assert sm.hint_for("insufficient_licenses", reason) == sm.REMEDIATION_HINTS[reason]
-    assert "teams connect" in sm.hint_for("token_revoked", "bad_credentials")
-    assert "5" in sm.hint_for("insufficient_licenses", "insufficient_licenses")
+        assert sm.hint_for("insufficient_licenses", reason, "acme") == \
+            sm.REMEDIATION_HINTS[reason].replace("{team}", "acme")
+    assert "copilot-flow teams connect acme " in sm.hint_for("token_revoked", "bad_credentials", "acme")
+    assert "SLUG" not in " ".join(sm.hint_for(s, r, "acme") for s in sm.STATUSES for r in reasons)
+    assert "{team}" not in sm.hint_for("token_revoked", "bad_credentials")  # no slug: a placeholder, not a brace
     assert "Copilot usage metrics" in sm.hint_for("insufficient_licenses", "policy_disabled")
+    assert "subscription" in sm.hint_for("insufficient_licenses", "no_subscription")
     assert "read:org" in sm.REMEDIATION_HINTS["missing_scope"]
     assert "Organization Copilot metrics: read" in sm.REMEDIATION_HINTS["missing_scope"]
     assert sm.hint_for("connected", None) == sm.REMEDIATION_HINTS["connected"]
-    assert sm.hint_for("disabled", None) == sm.REMEDIATION_HINTS["disabled"]
+    assert sm.hint_for("disabled", None, "x") == sm.REMEDIATION_HINTS["disabled"].replace("{team}", "x")
     assert sm.hint_for("insufficient_licenses", None) == sm.REMEDIATION_HINTS["insufficient_licenses"]
-    assert "Fewer than 5 Copilot seats" in sm.REMEDIATION_HINTS["insufficient_licenses"]
-    assert sm.hint_for("token_revoked", "weird") == sm.REMEDIATION_HINTS["token_revoked"]
+    assert sm.hint_for("token_revoked", "weird", "x") == sm.REMEDIATION_HINTS["token_revoked"].replace("{team}", "x")
 
 
 def test_every_error_kind_is_handled():
