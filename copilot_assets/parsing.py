@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -196,9 +196,10 @@ def _breakdown(day: date, items: list[Mapping[str, Any]], src_key: str, column: 
     return [_with_rate(rows[k], where) for k in sorted(rows)]
 
 
-def parse_org_day(record: dict) -> OrgDayRows:
+def parse_org_day(record: dict, default_day: date | None = None) -> OrgDayRows:
     """One aggregate day object (``organization-1-day`` file line, or one ``day_totals[]`` item of the
-    28-day file) → rows for copilot_usage_daily and the language/editor/model/feature breakdowns.
+    28-day file) → rows for copilot_usage_daily and the language/editor/model/feature breakdowns. A record
+    without ``day`` is ``default_day`` (the day a 1-day report was asked for), when given.
 
     Mapping:
 
@@ -216,7 +217,7 @@ def parse_org_day(record: dict) -> OrgDayRows:
     - ``acceptance_rate`` everywhere comes from :func:`copilot_assets.metrics.acceptance_rate`.
     """
     rec = _object(record, "record")
-    day = parse_day(rec.get("day"), "day")
+    day = default_day if rec.get("day") is None and default_day is not None else parse_day(rec.get("day"), "day")
 
     usage: dict[str, Any] = {"day": day}
     for name in ACTIVE_USER_FIELDS:
@@ -251,10 +252,11 @@ def parse_org_day(record: dict) -> OrgDayRows:
     return OrgDayRows(usage=usage, languages=languages, editors=editors, models=models, features=features)
 
 
-def parse_org_28_day(records: list[dict]) -> dict[date, OrgDayRows]:
+def parse_org_28_day(records: list[dict], skipped: Counter[str] | None = None) -> dict[date, OrgDayRows]:
     """The ``organization-28-day`` file object(s) → ``{day: OrgDayRows}``, one entry per ``day_totals[]``
     item. Several objects (shards) are merged; a day present twice keeps the last one. An object that has
-    no ``day_totals`` but a ``day`` is taken as one day object itself."""
+    no ``day_totals`` but a ``day`` is taken as one day object itself. A ``day_totals`` item without a
+    ``day`` cannot be placed: it is skipped and counted in ``skipped``."""
     days: dict[date, OrgDayRows] = {}
     for i, obj in enumerate(_objects(records, "records")):
         if "day_totals" in obj:
@@ -264,16 +266,36 @@ def parse_org_28_day(records: list[dict]) -> dict[date, OrgDayRows]:
         else:
             raise _malformed(f"records[{i}]: a 28-day report object needs day_totals")
         for item in items:
+            if item.get("day") is None:
+                if skipped is not None:
+                    skipped["day_totals item without day"] += 1
+                continue
             rows = parse_org_day(item)  # type: ignore[arg-type]
             days[rows.usage["day"]] = rows
     return dict(sorted(days.items()))
 
 
 # ----------------------------------------------------------------------------- users ⋈ teams
-def _same_day(records: Any, day: date, where: str) -> Iterable[tuple[int, Mapping[str, Any]]]:
-    for i, rec in enumerate(_objects(records, where)):
-        if parse_day(rec.get("day"), f"{where}[{i}].day") == day:
-            yield i, rec
+def _records_of(records: Any, where: str) -> list[Any]:
+    """The list of records of a report; a report that is not a list is malformed as a whole."""
+    if records is None:
+        return []
+    if not isinstance(records, list):
+        raise _malformed(f"{where}: expected a list of objects, got {type(records).__name__}")
+    return records
+
+
+def _record_day(rec: Mapping[str, Any], day: date, where: str) -> date:
+    """A record's ``day``; a record without one belongs to the report's day (every field is optional)."""
+    value = rec.get("day")
+    return day if value is None else parse_day(value, f"{where}.day")
+
+
+def _skip_reason(exc: MalformedReport) -> str:
+    """``user_records[3].used_chat: expected …`` → ``malformed used_chat: expected …`` (one bucket per cause)."""
+    text = str(exc.message)
+    head, _, tail = text.partition(": ")
+    return f"malformed {head.rsplit('.', 1)[-1]}: {tail}"[:120]
 
 
 def join_users_teams(
@@ -281,15 +303,20 @@ def join_users_teams(
     team_records: list[dict],
     day: date,
     min_team_size: int = 5,
+    skipped: Counter[str] | None = None,
 ) -> tuple[list[dict], list[dict]]:
-    """``users-1-day`` (or ``users-28-day``) records joined with ``user-teams-1-day`` records of the same
-    day (GitHub's team-level recipe, reference §1.9) → (copilot_user_daily rows, copilot_github_team_daily
-    rows).
+    """``users-1-day`` (or one day of ``users-28-day``) records joined with ``user-teams-1-day`` records of
+    the same day (GitHub's team-level recipe, reference §1.9) → (copilot_user_daily rows,
+    copilot_github_team_daily rows).
 
-    - Only records whose ``day`` is ``day`` are used, on both sides (so the 28-day users report can be used
-      one day at a time, and a membership snapshot is never joined with another day's usage).
-    - A user record needs ``user_id`` (integer) and ``user_login`` (string); a membership record needs
-      ``user_id``, ``team_id`` and ``slug``.
+    - Only records of ``day`` are used, on both sides (a record without ``day`` belongs to the report's
+      day), so a membership snapshot is never joined with another day's usage.
+    - Lenient, as GitHub documents every field as optional: a user record without ``user_login`` is kept
+      by ``user_id`` (login NULL); one without ``user_id`` takes the id the day's user-teams records give
+      its login, else it is skipped; a record with a field of the wrong type is skipped. Skipped records
+      are counted in ``skipped`` by cause and the day still stores — unless every record of the day is
+      malformed, which raises :class:`MalformedReport` (the report itself is broken). Membership records
+      without ``user_id``/``team_id`` are skipped and counted; a team without ``slug`` is ``team-<id>``.
     - Duplicate user records for the same user-day: the **last one wins** (a re-delivered shard repeats
       lines; summing would double count).
     - ``engaged``: ``user_initiated_interaction_count > 0`` or ``code_acceptance_activity_count > 0``.
@@ -299,35 +326,76 @@ def join_users_teams(
       threshold are kept and flagged, never dropped; a user in several teams counts in each one. A team
       whose members have no usage record that day has no row. A slug that changes keeps the last one.
     """
+    skips: Counter[str] = skipped if skipped is not None else Counter()
+    users_in = _records_of(user_records, "user_records")
+    teams_in = _records_of(team_records, "team_records")
+
+    memberships: list[tuple[int, int, str]] = []  # (user_id, team_id, slug)
+    login_ids: dict[str, int] = {}
+    for i, rec in enumerate(teams_in):
+        where = f"team_records[{i}]"
+        try:
+            rec = _object(rec, where)
+            if _record_day(rec, day, where) != day:
+                continue
+            user_id = _int_or_none(rec.get("user_id"), f"{where}.user_id")
+            team_id = _int_or_none(rec.get("team_id"), f"{where}.team_id")
+            if user_id is None or team_id is None:
+                skips["user-teams record without user_id or team_id"] += 1
+                continue
+            slug = _opt_text(rec.get("slug"), f"{where}.slug", KEY_MAX) or f"team-{team_id}"
+            login = _opt_text(rec.get("user_login"), f"{where}.user_login", LOGIN_MAX)
+        except MalformedReport as exc:
+            skips[f"user-teams {_skip_reason(exc)}"] += 1
+            continue
+        memberships.append((user_id, team_id, slug))
+        if login:
+            login_ids[login.lower()] = user_id
+
     users: dict[int, dict[str, Any]] = {}
-    for i, rec in _same_day(user_records, day, "user_records"):
+    malformed: MalformedReport | None = None
+    seen = n_malformed = 0
+    for i, rec in enumerate(users_in):
         where = f"user_records[{i}]"
-        user_id = _int_or_none(rec.get("user_id"), f"{where}.user_id")
-        if user_id is None:
-            raise _malformed(f"{where}.user_id: missing")
-        row: dict[str, Any] = {
-            "day": day,
-            "user_id": user_id,
-            "user_login": _text(rec.get("user_login"), f"{where}.user_login", LOGIN_MAX),
-        }
-        for counter in COUNTERS:
-            row[counter] = _count(rec.get(counter), f"{where}.{counter}")
-        for flag in ("used_chat", "used_agent", "used_cli"):
-            row[flag] = _bool(rec.get(flag), f"{where}.{flag}")
+        try:
+            rec = _object(rec, where)
+            if _record_day(rec, day, where) != day:
+                continue
+        except MalformedReport as exc:  # not even its day can be read: it counts against this day
+            seen += 1
+            malformed, n_malformed = malformed or exc, n_malformed + 1
+            skips[_skip_reason(exc)] += 1
+            continue
+        seen += 1
+        try:
+            login = _opt_text(rec.get("user_login"), f"{where}.user_login", LOGIN_MAX)
+            user_id = _int_or_none(rec.get("user_id"), f"{where}.user_id")
+            if user_id is None:
+                user_id = login_ids.get(login.lower()) if login else None
+                if user_id is None:
+                    skips["user record without user_id" + (" (login unknown to user-teams)" if login else
+                                                           " or user_login")] += 1
+                    continue
+            row: dict[str, Any] = {"day": day, "user_id": user_id, "user_login": login}
+            for counter in COUNTERS:
+                row[counter] = _count(rec.get(counter), f"{where}.{counter}")
+            for flag in ("used_chat", "used_agent", "used_cli"):
+                row[flag] = _bool(rec.get(flag), f"{where}.{flag}")
+        except MalformedReport as exc:
+            malformed, n_malformed = malformed or exc, n_malformed + 1
+            skips[_skip_reason(exc)] += 1
+            continue
         row["engaged"] = row["user_initiated_interaction_count"] > 0 or row["code_acceptance_activity_count"] > 0
         row["github_team_count"] = 0
         users.pop(user_id, None)  # last wins, in the position of the last record
         users[user_id] = row
+    if malformed is not None and n_malformed == seen:
+        raise malformed  # every record of the day is malformed: the report is broken, not one record
 
     slugs: dict[int, str] = {}
     members: dict[int, set[int]] = {}
-    for i, rec in _same_day(team_records, day, "team_records"):
-        where = f"team_records[{i}]"
-        user_id = _int_or_none(rec.get("user_id"), f"{where}.user_id")
-        team_id = _int_or_none(rec.get("team_id"), f"{where}.team_id")
-        if user_id is None or team_id is None:
-            raise _malformed(f"{where}: user_id and team_id are required")
-        slugs[team_id] = _text(rec.get("slug"), f"{where}.slug", KEY_MAX)
+    for user_id, team_id, slug in memberships:
+        slugs[team_id] = slug
         if user_id in users:
             members.setdefault(team_id, set()).add(user_id)
 

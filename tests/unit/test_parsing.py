@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections import Counter
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
@@ -332,20 +333,46 @@ def test_join_empty():
 
 
 @pytest.mark.parametrize("users,teams", [
-    ([{"user_login": "x", "day": "2026-05-07"}], []),
     ([user(1, "x", code_generation_activity_count="3")], []),
     ([user(True, "x")], []),
-    ([user(1, None)], []),  # type: ignore[arg-type]
     ([user(1, "x", used_chat="yes")], []),
-    ([{"user_id": 1, "user_login": "x"}], []),  # no day
-    ([user(1, "x")], [{"user_id": 1, "day": "2026-05-07", "slug": "t"}]),  # no team_id
-    ([user(1, "x")], [member(1, "x", 1, None)]),  # type: ignore[arg-type]
+    ([{"user_id": 1, "user_login": "x", "day": "May 7"}], []),
+    ([user(1, "x", used_chat="yes"), user(2, "y", user_id="2")], []),  # every record of the day is malformed
     ("not a list", []),
-    ([user(1, "x")], [None]),
+    ([user(1, "x")], {"not": "a list"}),
 ])
 def test_join_malformed(users, teams):
     with pytest.raises(MalformedReport):
         parsing.join_users_teams(users, teams, DAY)
+
+
+def test_join_is_lenient_one_odd_record_never_drops_the_day():
+    """Every documented field is optional: a record without user_login is kept by user_id; one without
+    user_id takes the id user-teams gives its login, else it is skipped and counted; one wrong-typed record
+    is skipped and counted; the rest of the day stores."""
+    users = [
+        user(1, "alice"),
+        {k: v for k, v in user(2, "bob").items() if k != "user_login"},  # no login: kept by id
+        {k: v for k, v in user(3, "carol").items() if k != "user_id"},  # no id: user-teams knows carol
+        {k: v for k, v in user(4, "dave").items() if k != "user_id"},  # no id, unknown login: skipped
+        {k: v for k, v in user(5, "x").items() if k not in ("user_id", "user_login")},  # neither: skipped
+        user(6, "erin", used_chat="yes"),  # malformed: skipped
+        {k: v for k, v in user(7, "fay").items() if k != "day"},  # no day: the report's day
+    ]
+    teams = [member(1, "alice", 10, "t"), member(3, "carol", 10, "t"), {"user_id": 2, "day": "2026-05-07"},
+             {"user_id": 7, "user_login": "fay", "day": "2026-05-07", "team_id": 11}, None]
+    skipped: Counter[str] = Counter()
+    rows, team_rows = parsing.join_users_teams(users, teams, DAY, skipped=skipped)
+    assert [(r["user_id"], r["user_login"]) for r in rows] == [(1, "alice"), (2, None), (3, "carol"), (7, "fay")]
+    assert dict(skipped) == {
+        "user record without user_id (login unknown to user-teams)": 1,
+        "user record without user_id or user_login": 1,
+        "malformed used_chat: expected a boolean, got str": 1,
+        "user-teams record without user_id or team_id": 1,
+        "user-teams malformed team_records[4]: expected a JSON object, got NoneType": 1,
+    }
+    assert [(t["github_team_id"], t["github_team_slug"], t["active_users"]) for t in team_rows] == \
+        [(10, "t", 2), (11, "team-11", 1)]
 
 
 # ----------------------------------------------------------------------------- seats

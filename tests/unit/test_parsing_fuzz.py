@@ -183,7 +183,7 @@ def _check_join(result) -> None:
     assert len({r["github_team_id"] for r in team_rows}) == len(team_rows)
     _check_counter_rows(team_rows)
     for r in user_rows:
-        assert r["day"] == DAY and len(r["user_login"]) <= 100
+        assert r["day"] == DAY and (r["user_login"] is None or len(r["user_login"]) <= 100)
         assert isinstance(r["engaged"], bool) and r["github_team_count"] >= 0
     for r in team_rows:
         assert 1 <= r["active_users"] and 0 <= r["engaged_users"] <= r["active_users"]
