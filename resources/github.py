@@ -75,7 +75,6 @@ MAX_REDIRECTS = 5
 SECONDARY_MIN_WAIT = 60.0
 RATE_LIMIT_CAP_SECONDS = 900.0
 RATE_LIMIT_BUDGET_SECONDS = 300.0
-RATE_LIMIT_MAX_ATTEMPTS = 8
 RATE_LIMIT_JITTER = 1.25
 _SPOOL_OPEN_FILES = 8  # per shard being downloaded (one file per day; reopened in append mode past this)
 _MAX_MESSAGE = 300
@@ -552,7 +551,7 @@ class GitHubClient:
         user_agent: str = "copilot-data-flow",
         rate_limit_budget_seconds: float = RATE_LIMIT_BUDGET_SECONDS,
         rate_limit_cap_seconds: float = RATE_LIMIT_CAP_SECONDS,
-        rate_limit_max_attempts: int = RATE_LIMIT_MAX_ATTEMPTS,
+        rate_limit_max_attempts: int | None = None,
         log: Callable[[str], None] | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
@@ -573,7 +572,9 @@ class GitHubClient:
         # cumulative seconds this client may wait on rate limits (primary or secondary), all requests together
         self.rate_limit_budget_seconds = max(0.0, float(rate_limit_budget_seconds))
         self.rate_limit_cap_seconds = float(rate_limit_cap_seconds)
-        self.rate_limit_max_attempts = max(1, int(rate_limit_max_attempts))
+        # rate-limited requests get max_attempts attempts too, unless told otherwise; their waits are
+        # bounded by the budget (secondary limits: ≥ 60 s each), not by max_retry_seconds
+        self.rate_limit_max_attempts = max(1, int(rate_limit_max_attempts or self.max_attempts))
         self.rate_limit_waited = 0.0
         self.calls = CallCounter()
         self._token = token

@@ -50,12 +50,12 @@ def test_secondary_limit_without_retry_after_waits_a_minute_then_backs_off_to_th
     faults(sim[1], {"mode": "secondary_limit", "endpoint": "seats"})  # 403, no retry-after, forever
     lines: list[str] = []
     c = make_client(sleep=clock.sleep, clock=clock, rng=random.Random(7), log=lines.append,
-                    rate_limit_budget_seconds=100_000)
+                    rate_limit_budget_seconds=100_000, rate_limit_max_attempts=8)
     with pytest.raises(RateLimited) as ei:
         c.seats()
     err = ei.value
     assert err.secondary and err.http_status == 403 and err.retry_after is None
-    assert err.attempts == 8 and c.calls.rest == 8  # the rate-limit attempt cap
+    assert err.attempts == 8 and c.calls.rest == 8  # the rate-limit attempt cap (default: max_attempts)
     waits = clock.waits
     assert len(waits) == 7
     assert min(waits) >= 60  # never retried within seconds
