@@ -10,6 +10,7 @@ from resources.app_store import StoreResource
 from resources.config import DEFAULT_GITHUB_API_URL
 from resources.github import GitHubResource
 from resources.llm import AnthropicResource
+from resources.sync_policy import SyncPolicyResource
 
 defs = dg.Definitions.merge(
     copilot_assets.definitions(),
@@ -22,6 +23,7 @@ defs = dg.Definitions.merge(
                 or DEFAULT_GITHUB_API_URL
             ),
             "llm": AnthropicResource(),
+            "sync_policy": SyncPolicyResource(),
         },
     ),
 )

@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             import dagster as dg
 
-            from copilot_assets.automation import range_run_request
+            from copilot_assets.jobs import range_run_request
             from copilot_flow.local_runs import execute_run_request
             from definitions import defs
 

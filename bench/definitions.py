@@ -141,9 +141,9 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["COPILOT_FLOW_GITHUB_API_URL"] = "http://127.0.0.1:9"  # ticks must not call GitHub
         import dagster as dg
 
-        from copilot_assets.automation import apply_run_failure
+        from copilot_assets.outcomes import apply_failures
         from copilot_assets.partitions import FIRST_REPORT_DAY, TEAMS_PARTITION_NAME, team_day_key
-        from copilot_flow.local_runs import tick_sensor
+        from copilot_flow.local_runs import schedule_tick, tick_sensor
         from definitions import defs
         from resources.app_store import store_for
 
@@ -170,23 +170,19 @@ def main(argv: list[str] | None = None) -> int:
             lambda: tick_sensor(defs, instance, "copilot_onboarding_sensor"))
         ticks["copilot_license_probe"], _ = timed(lambda: tick_sensor(defs, instance, "copilot_license_probe"))
 
-        def schedule_tick() -> Any:
-            ctx = dg.build_schedule_context(instance=instance, scheduled_execution_time=nightly_tick(),
-                                            resources={"store": defs.resources["store"]})
-            return defs.resolve_schedule_def("copilot_nightly_sync").evaluate_tick(ctx)
-
-        ticks["copilot_nightly_sync"], data = timed(schedule_tick)
+        ticks["copilot_nightly_sync"], data = timed(
+            lambda: schedule_tick(defs, instance, "copilot_nightly_sync", nightly_tick()))
         out["nightly_run_requests"] = len(data.run_requests or [])
 
         def failure_tick() -> Any:
             teams = slugs[:50]
-            run = dg.DagsterRun(job_name="copilot_sync_job", run_id="bench-failed-run",
-                                tags={"copilot/trigger": "nightly"})
             days = [(today - timedelta(days=k)).isoformat() for k in (1, 2, 3)]
             recs = [{"team": s, "day": d, "error_kind": "server_error", "http_status": 502, "message": "x"}
                     for s in teams for d in days]
-            md = {"failed_team_days": dg.MetadataValue.json(recs)}
-            return apply_run_failure(store, run, [md, md, md], run_started_at=datetime.now(UTC))
+            now = datetime.now(UTC)
+            return apply_failures(store, run_id="bench-failed-run", tags={"copilot/trigger": "nightly"},
+                                  records=recs * 3, run_started_at=now, run_created_at=now,
+                                  actor="copilot_failure_sensor")
 
         ticks["copilot_failure_sensor_50_team_run"], _ = timed(failure_tick)
         out["ticks_s"] = ticks

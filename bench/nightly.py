@@ -162,6 +162,7 @@ def main(argv: list[str] | None = None) -> int:
         from dagster._scheduler.scheduler import _create_scheduler_run
 
         from copilot_assets.partitions import TEAMS_PARTITION_NAME
+        from copilot_flow.local_runs import schedule_tick
         from definitions import defs
         from resources.app_store import store_for
 
@@ -175,9 +176,7 @@ def main(argv: list[str] | None = None) -> int:
 
         tick = nightly_tick()
         t = time.monotonic()
-        ctx = dg.build_schedule_context(instance=instance, scheduled_execution_time=tick,
-                                        resources={"store": defs.resources["store"]})
-        data = defs.resolve_schedule_def("copilot_nightly_sync").evaluate_tick(ctx)
+        data = schedule_tick(defs, instance, "copilot_nightly_sync", tick)
         out["schedule_tick_s"] = round(time.monotonic() - t, 2)
         requests = list(data.run_requests or [])
         if not requests:

@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
         sim, url = start_sim_subprocess({"auto_orgs": True, "latency_ms": 0}, tmp)
         os.environ["COPILOT_FLOW_GITHUB_API_URL"] = url
         try:
-            from copilot_assets.automation import copilot_sync_job, range_run_request
+            from copilot_assets.jobs import copilot_sync_job, range_run_request
             from definitions import defs
 
             _, slugs, instance = seed_instance(args.teams)

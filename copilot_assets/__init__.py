@@ -7,11 +7,14 @@ import dagster as dg
 
 def definitions() -> dg.Definitions:
     from copilot_assets.assets import COPILOT_ASSETS
-    from copilot_assets.automation import COPILOT_JOBS, COPILOT_SCHEDULES, COPILOT_SENSORS
+    from copilot_assets.failure_sensor import copilot_failure_sensor
+    from copilot_assets.jobs import COPILOT_JOBS
+    from copilot_assets.schedules import COPILOT_SCHEDULES
+    from copilot_assets.sensors import COPILOT_SENSORS
 
     return dg.Definitions(
         assets=COPILOT_ASSETS,
         jobs=COPILOT_JOBS,
         schedules=COPILOT_SCHEDULES,
-        sensors=COPILOT_SENSORS,
+        sensors=[*COPILOT_SENSORS, copilot_failure_sensor],
     )

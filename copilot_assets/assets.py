@@ -5,6 +5,7 @@ Writes are delete-then-insert per team-day in one transaction (``Store.replace_t
 """
 
 
+from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -12,6 +13,7 @@ import dagster as dg
 
 from copilot_assets import parsing
 from copilot_assets.checks import USAGE_CHECK_SPECS, usage_check_results
+from copilot_assets.outcomes import FATAL_KINDS
 from copilot_assets.partitions import TeamDay, team_day_partitions
 from copilot_assets.sync import DayResult, TeamSync, preview_md, run_sync_asset
 from resources.app_store import StoreResource
@@ -41,6 +43,10 @@ def _wants_28_day(days: list[date]) -> bool:
     return sum(1 for d in days if today - timedelta(days=29) <= d < today) >= USE_28_DAY_MIN_DAYS
 
 
+USAGE_ASSET = "copilot_usage"
+USER_USAGE_ASSET = "copilot_user_usage"
+
+
 def _org_28_day(sync: TeamSync, log: Any) -> dict[date, tuple[parsing.OrgDayRows, dict]]:
     """organization-28-day/latest, fetched once per team and run when the range covers recent days."""
     if "org28" not in sync.cache:
@@ -49,11 +55,11 @@ def _org_28_day(sync: TeamSync, log: Any) -> dict[date, tuple[parsing.OrgDayRows
             try:
                 report = sync.client.report_latest_28("organization-28-day")
             except GitHubError as exc:
-                if exc.error_kind in ("token_revoked", "access_denied"):
+                if exc.error_kind in FATAL_KINDS:
                     raise
                 log.warning(f"{sync.team.slug}: 28-day report unavailable ({exc.error_kind}); using 1-day reports")
                 report = None
-            if report is not None:
+            if report:
                 parsed = parsing.parse_org_28_day(report.records)
                 raw = {str(item.get("day")): item for obj in report.records
                        for item in (obj.get("day_totals") or []) if isinstance(item, dict)}
@@ -62,10 +68,22 @@ def _org_28_day(sync: TeamSync, log: Any) -> dict[date, tuple[parsing.OrgDayRows
     return sync.cache["org28"]
 
 
-def _no_report(sync: TeamSync, day: date, report: str) -> DayResult:
-    """204 / empty report: recorded as an observation; rows already stored are kept (design §9.8)."""
-    sync.store.record_observation(sync.team.id, day, report, "no_report", run_id=sync.run_id)
-    return DayResult(TeamDay(day, sync.team.slug), ok=True, no_report=True, metadata={"rows_written": 0})
+def _no_report(sync: TeamSync, day: date, asset: str, report: str, why: str) -> DayResult:
+    """204 / 404 / an empty report: GitHub has no report for this day yet (design §9.11). Never a failure
+    and never a status change; the day stays in the gap list until GitHub serves it or it leaves the
+    horizon. Rows already stored for the day are kept (§9.8)."""
+    state = sync.store.record_no_report(sync.team.id, day, asset, report, why, run_id=sync.run_id)
+    md: dict[str, Any] = {"rows_written": 0, "no_report_reason": why, "day_state": state,
+                          "rows_kept": state == "data"}
+    return DayResult(TeamDay(day, sync.team.slug), ok=True, no_report=True, metadata=md)
+
+
+def _skipped_md(skipped: Counter[str]) -> dict[str, Any]:
+    """Records GitHub sent that could not be kept (lenient parsing): counted, never silently dropped."""
+    md: dict[str, Any] = {"skipped_records": sum(skipped.values())}
+    if skipped:
+        md["skipped_by_cause"] = dg.MetadataValue.json(dict(skipped))
+    return md
 
 
 # ----------------------------------------------------------------------------- copilot_usage
@@ -77,11 +95,13 @@ def fetch_usage_day(sync: TeamSync, day: date, log: Any) -> DayResult:
     else:
         source = "organization-1-day"
         report = sync.client.report_day(source, day)
-        records = [r for r in (report.records if report else []) if str(r.get("day", day)) == day.isoformat()]
+        if not report:
+            return _no_report(sync, day, USAGE_ASSET, source, report.why)
+        records = [r for r in report.records if str(r.get("day", day)) == day.isoformat()]
         if not records:
-            return _no_report(sync, day, source)
+            return _no_report(sync, day, USAGE_ASSET, source, "empty_report")
         raw = records[-1]
-        rows = parsing.parse_org_day(raw)
+        rows = parsing.parse_org_day(raw, default_day=day)
     now = datetime.now(UTC)
     usage = {**rows.usage, "source_report": source, "fetched_at": now}
     usage.pop("day", None)
@@ -93,7 +113,8 @@ def fetch_usage_day(sync: TeamSync, day: date, log: Any) -> DayResult:
         "copilot_feature_daily": rows.features,
     }
     tables_rows = {k: [{c: v for c, v in r.items() if c != "day"} for r in rs] for k, rs in tables_rows.items()}
-    written = sync.store.replace_team_day(sync.team.id, day, tables_rows, raw_reports={source: [raw]})
+    written = sync.store.replace_team_day(sync.team.id, day, tables_rows, raw_reports={source: [raw]},
+                                          day_state_of=USAGE_ASSET, run_id=sync.run_id)
     md: dict[str, Any] = {
         "source_report": source,
         "active_users": int(usage.get("daily_active_users") or 0),
@@ -124,52 +145,70 @@ def copilot_usage(context: dg.AssetExecutionContext, store: StoreResource, githu
 
 
 # ----------------------------------------------------------------------------- copilot_user_usage
-def _users_28_day(sync: TeamSync, log: Any) -> list[dict] | None:
+def _users_28_day(sync: TeamSync, log: Any) -> Any:
+    """users-28-day/latest spooled to disk day by day as it streams (one day in memory at a time, not the
+    whole report: a 10,000-seat org's report is ~200k records), fetched once per team and run when the
+    range covers recent days; removed when the team's sync ends. None when not used."""
     if "users28" not in sync.cache:
-        records = None
+        spool = None
         if _wants_28_day(sync.days):
             try:
-                report = sync.client.report_latest_28("users-28-day")
-                records = report.records if report else None
+                got = sync.client.report_latest_28_by_day("users-28-day")
+                if got:
+                    spool = got
+                    sync.cleanups.append(spool.close)
+                    if spool.skipped_without_day:
+                        log.warning(f"{sync.team.slug}: users-28-day: {spool.skipped_without_day} record(s) "
+                                    "without a valid day skipped")
             except GitHubError as exc:
-                if exc.error_kind in ("token_revoked", "access_denied"):
+                if exc.error_kind in FATAL_KINDS:
                     raise
                 log.warning(f"{sync.team.slug}: users-28-day unavailable ({exc.error_kind}); using 1-day reports")
-        sync.cache["users28"] = records
-        sync.cache["users28_days"] = {str(r.get("day")) for r in records or []}
+        sync.cache["users28"] = spool
+        sync.cache["users28_days"] = set(spool.days()) if spool is not None else set()
     return sync.cache["users28"]
 
 
 def fetch_user_usage_day(sync: TeamSync, day: date, log: Any) -> DayResult:
-    users28 = _users_28_day(sync, log)
-    if users28 is not None and day.isoformat() in sync.cache["users28_days"]:
-        users = [r for r in users28 if str(r.get("day")) == day.isoformat()]
+    spool = _users_28_day(sync, log)
+    if spool is not None and day in sync.cache["users28_days"]:
+        users = list(spool.records(day))
         users_source = "users-28-day"
     else:
         users_source = "users-1-day"
         report = sync.client.report_day(users_source, day)
-        users = report.records if report else []
+        if not report:
+            return _no_report(sync, day, USER_USAGE_ASSET, users_source, report.why)
+        users = report.records
     if not users:
-        return _no_report(sync, day, "users-1-day")
+        return _no_report(sync, day, USER_USAGE_ASSET, "users-1-day", "empty_report")
     strip = lambda rows: [{c: v for c, v in r.items() if c != "day"} for r in rows]  # noqa: E731
     tables: dict[str, list[dict]] = {}
-    raw_reports = {"users-1-day": [r for r in users if str(r.get("day")) == day.isoformat()]}
+    raw_reports = {"users-1-day": [r for r in users if str(r.get("day", day)) == day.isoformat()]}
     note = _user_teams_not_offered(sync, day, log)
     if note is None:
         teams_report = sync.client.report_day(USER_TEAMS_REPORT, day)
         raw_reports[USER_TEAMS_REPORT] = teams_report.records if teams_report else []
     # before the user-teams floor, copilot_github_team_daily and the raw user-teams report are not named,
     # so whatever is already stored for them stays (replace_team_day touches the named tables only)
-    user_rows, team_rows = parsing.join_users_teams(users, raw_reports.get(USER_TEAMS_REPORT, []), day)
+    skipped: Counter[str] = Counter()
+    user_rows, team_rows = parsing.join_users_teams(users, raw_reports.get(USER_TEAMS_REPORT, []), day,
+                                                    skipped=skipped)
     tables["copilot_user_daily"] = strip(user_rows)
     if note is None:
         tables["copilot_github_team_daily"] = strip(team_rows)
-    written = sync.store.replace_team_day(sync.team.id, day, tables, raw_reports=raw_reports)
+    written = sync.store.replace_team_day(sync.team.id, day, tables, raw_reports=raw_reports,
+                                          day_state_of=USER_USAGE_ASSET, run_id=sync.run_id)
+    if skipped:
+        log.warning(f"{sync.team.slug} {day}: {sum(skipped.values())} record(s) GitHub sent could not be kept: "
+                    + ", ".join(f"{n} {cause}" for cause, n in skipped.most_common()))
     md: dict[str, Any] = {
         "users_source": users_source,
         "users": len(user_rows),
+        "users_without_login": sum(1 for r in user_rows if r["user_login"] is None),
         "engaged_users": sum(1 for r in user_rows if r.get("engaged")),
         "github_teams": len(team_rows),
+        **_skipped_md(skipped),
     }
     if note is not None:
         md["github_teams_note"] = note

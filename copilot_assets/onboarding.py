@@ -1,10 +1,12 @@
-"""Connecting a team: verify the token's org admin access, store it encrypted, mark the team connected
-and start its onboarding (``syncing_copilot``). The sensor that drives onboarding lives in sensors.py.
+"""Connecting a team: verify the token against the org's Copilot billing and usage reports, store it
+encrypted, mark the team connected (or ``insufficient_licenses`` with the fix, when GitHub refuses the org's
+reports) and start its onboarding (``syncing_copilot``). The sensor that drives onboarding is in sensors.py.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from copilot_assets import status as sm
 from copilot_assets.team_health import apply_event
@@ -14,36 +16,69 @@ from resources.secrets import Secret
 from resources.store import Store, Team
 from resources.validation import InvalidInput
 
-MISSING_ACCESS = {
+# 403 causes that are the token's (refused at connect: a new token or role is the fix) ...
+TOKEN_PROBLEMS = {
     "insufficient_permissions": "the token's user must be an owner of the organization "
     "(or hold a role with 'View Organization Copilot Metrics')",
     "missing_scope": "the token lacks the scope: classic tokens need read:org (or manage_billing:copilot); "
     "fine-grained tokens need 'GitHub Copilot Business: read' and 'Organization Copilot metrics: read'",
     "sso_required": "the token is not authorized for the organization's SAML SSO: authorize it in GitHub",
     "oauth_restricted": "the organization restricts OAuth apps: an owner must approve this app",
-    "policy_disabled": "the organization's 'Copilot usage metrics' policy is disabled",
-    "insufficient_licenses": "the organization has no Copilot Business/Enterprise subscription with 5+ seats",
+    "unknown": "GitHub denied access without naming why",
 }
+# ... and the organization's (the token is stored; the team waits in insufficient_licenses with the fix, and
+# the license probe reconnects it once GitHub serves the reports)
+ORG_PROBLEMS = ("policy_disabled", "no_subscription")
 
 
-def verify_token(team: Team, token: Secret, base_url: str | None = None) -> dict:
-    """Read the org's Copilot billing with the token. Raises InvalidInput naming what is missing."""
+@dataclass
+class Verification:
+    billing: dict
+    report_denied: CopilotAccessDenied | None = None  # an organization problem the reports answered with
+    report_unverified: str | None = None  # the report check got no answer (5xx, timeout): why
+
+
+def verify_token(team: Team, token: Secret, base_url: str | None = None) -> Verification:
+    """Read the org's Copilot billing and one usage report with the token (following GitHub's redirects).
+
+    Raises InvalidInput naming what is missing when the token itself is the problem (revoked, wrong role
+    or scope, SSO). An organization problem (usage-metrics policy off, no subscription) is returned, not
+    raised: the token is fine and is stored, and the team waits in ``insufficient_licenses`` with the fix."""
     from resources.github import GitHubResource
 
-    gh = GitHubResource(base_url=base_url or config.github_api_url(), max_attempts=2, max_retry_seconds=10)
+    gh = GitHubResource(base_url=base_url or config.github_api_url(), max_attempts=2, max_retry_seconds=10,
+                        rate_limit_budget_seconds=30)
+    org = team.github_org
     try:
-        with gh.client(team=team.slug, org=team.github_org, token=token.reveal()) as client:
-            return client.billing()
+        with gh.client(team=team.slug, org=org, token=token.reveal()) as client:
+            try:
+                billing = client.billing()
+            except CopilotAccessDenied as exc:
+                if exc.reason in ORG_PROBLEMS:
+                    return Verification(billing={}, report_denied=exc)
+                raise
+            try:
+                client.report_day("organization-1-day", datetime.now(UTC).date() - timedelta(days=2))
+            except CopilotAccessDenied as exc:
+                if exc.reason in ORG_PROBLEMS:
+                    return Verification(billing=billing, report_denied=exc)
+                what = TOKEN_PROBLEMS.get(exc.reason, TOKEN_PROBLEMS["unknown"])
+                raise InvalidInput(f"token can read the Copilot billing of org {org!r} but not its usage "
+                                   f"reports: {what}") from None
+            except (TokenRevoked, NotFound):
+                raise
+            except GitHubError as exc:
+                return Verification(billing=billing, report_unverified=f"{exc.error_kind} ({exc})")
+            return Verification(billing=billing)
     except TokenRevoked:
         raise InvalidInput("GitHub rejected the token (401 Bad credentials): it is revoked, expired or mistyped") \
             from None
     except CopilotAccessDenied as exc:
-        what = MISSING_ACCESS.get(exc.reason, "GitHub denied access to the org's Copilot billing")
-        raise InvalidInput(f"token cannot read Copilot billing of org {team.github_org!r}: {what}") from None
+        what = TOKEN_PROBLEMS.get(exc.reason, TOKEN_PROBLEMS["unknown"])
+        raise InvalidInput(f"token cannot read Copilot billing of org {org!r}: {what}") from None
     except NotFound:
         raise InvalidInput(
-            f"org {team.github_org!r} not found or has no Copilot subscription (404); check the org login "
-            "and that the token's user can see it"
+            f"org {org!r} not found (404); check the org login and that the token's user can see it"
         ) from None
     except GitHubError as exc:
         raise InvalidInput(f"could not verify the token against GitHub: {exc}") from None
@@ -51,12 +86,33 @@ def verify_token(team: Team, token: Secret, base_url: str | None = None) -> dict
 
 def connect_team(store: Store, team: Team, token: Secret, *, verify: bool = True,
                  base_url: str | None = None) -> str:
-    billing = verify_token(team, token, base_url) if verify else None
-    store.store_credential(team.id, token, verified=verify)
+    """Verify (unless ``verify`` is False), store the token encrypted, mark the team connected — or, when
+    GitHub refuses the org's reports for an organization reason, ``insufficient_licenses`` with the fix —
+    and start onboarding. Returns what happened, for the operator."""
+    check = verify_token(team, token, base_url) if verify else None
+    credential_id = store.store_credential(team.id, token, verified=verify)
     now = datetime.now(UTC)
     event = sm.CredentialVerified(at=now) if team.copilot_status == "token_revoked" else sm.Connected(at=now)
     apply_event(store, team, event, actor="cli")
+    lines: list[str] = []
+    if check is not None and check.report_denied is not None:
+        denied = check.report_denied
+        tr = apply_event(store, team, sm.SyncFailed(
+            at=now, run_started_at=now, error_kind=denied.error_kind, http_status=denied.http_status,
+            reason=denied.reason, counts_toward_strikes=False, credential_id=credential_id), actor="cli",
+            detail="teams connect: report check")
+        reason = tr.after.reason if tr else denied.reason
+        lines.append(f"warning: GitHub refuses the Copilot usage reports of org {team.github_org!r} "
+                     f"({denied.reason}): status insufficient_licenses ({reason}).")
+        lines.append(f"fix: {sm.hint_for('insufficient_licenses', reason, team.slug)}")
     store.set_onboarding(team.id, "syncing_copilot")
-    seats = (billing or {}).get("seat_breakdown", {}).get("total")
-    verified = f"verified ({seats} Copilot seats)" if billing is not None else "not verified (--skip-verify)"
-    return f"team {team.slug} connected; token stored encrypted, {verified}; onboarding: syncing_copilot"
+    if check is None:
+        verified = "not verified (--skip-verify)"
+    else:
+        seats = (check.billing or {}).get("seat_breakdown", {}).get("total")
+        verified = f"verified ({seats} Copilot seats)" if seats is not None else "verified"
+        if check.report_unverified:
+            lines.append(f"note: the usage reports could not be checked now ({check.report_unverified}); "
+                         "the first sync will tell")
+    head = f"team {team.slug} connected; token stored encrypted, {verified}; onboarding: syncing_copilot"
+    return "\n".join([head, *lines])

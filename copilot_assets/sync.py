@@ -10,37 +10,43 @@ failed team-day with its typed error, so Dagster marks exactly those partitions 
 
 from __future__ import annotations
 
-import json
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
 import dagster as dg
 
 from copilot_assets import status as sm
+from copilot_assets.outcomes import (
+    FATAL_KINDS,
+    NIGHTLY_WINDOW_DAYS,
+    RUN_TRIGGER_TAG,
+    TEAM_TAG,
+    apply_failures,
+    failed_team_days,
+)
 from copilot_assets.partitions import TeamDay, team_day_key, team_days_of
 from copilot_assets.team_health import apply_event
+from resources.flags import COPILOT_FLAG
 from resources.github import GitHubClient, GitHubResource
 from resources.github_errors import GitHubError
-from resources.store import Store, Team
-
-NIGHTLY_WINDOW_DAYS = 3  # design §9.4: the nightly on day D pulls D-3..D-1
-FATAL_KINDS = ("token_revoked", "access_denied")  # the rest of the team's days are not attempted
-RUN_TRIGGER_TAG = "copilot/trigger"  # nightly | onboarding | backfill | manual
-TEAM_TAG = "copilot/team"
+from resources.secrets import CredentialUndecryptable
+from resources.store import ActiveCredential, Store, Team, UnknownTeam
 
 
 class TeamNotSyncable(Exception):
-    """A team-day that cannot be attempted (unknown team, disabled, no credential)."""
+    """A team whose team-days cannot be attempted. ``skip``: not attempted on purpose and not a failure
+    (the master switch is off for it); otherwise the team-days fail with ``error_kind``."""
 
-    def __init__(self, error_kind: str, message: str) -> None:
+    def __init__(self, error_kind: str, message: str, *, skip: bool = False) -> None:
         super().__init__(message)
         self.error_kind = error_kind
         self.message = message
+        self.skip = skip
 
 
 @dataclass
@@ -48,6 +54,7 @@ class DayResult:
     team_day: TeamDay
     ok: bool = False
     no_report: bool = False
+    credential_id: int | None = None
     skipped: str | None = None  # not attempted on purpose (e.g. seats for an old date)
     rows: dict[str, int] = field(default_factory=dict)
     metadata: dict[str, Any] = field(default_factory=dict)
@@ -57,6 +64,8 @@ class DayResult:
     def failure_record(self) -> dict[str, Any]:
         err = self.error
         rec: dict[str, Any] = {"team": self.team_day.team, "day": self.team_day.day.isoformat()}
+        if self.credential_id is not None:
+            rec["credential_id"] = self.credential_id  # an id, never the token: a failure revokes only it
         if isinstance(err, GitHubError):
             md = err.to_metadata()
             rec.update(error_kind=md["error_kind"], http_status=md["http_status"], message=str(err))
@@ -79,25 +88,36 @@ class TeamSync:
     days: list[date]
     store: Store
     run_id: str
+    credential_id: int | None = None
     cache: dict[str, Any] = field(default_factory=dict)
+    cleanups: list[Callable[[], None]] = field(default_factory=list)  # run when the team's sync ends
 
 
 DayFetcher = Callable[[TeamSync, date], DayResult]
 
 
-def _resolve_team(store: Store, slug: str) -> tuple[Team, str]:
+def _resolve_team(store: Store, slug: str) -> tuple[Team, ActiveCredential]:
+    """The team and the credential a sync uses, or why its team-days cannot be attempted."""
     try:
         team = store.get_team(slug)
-    except Exception as exc:
+    except UnknownTeam as exc:
         raise TeamNotSyncable("unknown_team", f"team {slug!r} is not in the app store") from exc
     if team.copilot_status == "disabled":
         raise TeamNotSyncable("team_disabled", f"team {slug!r} is disabled: connect it first "
-                              "(`copilot-flow teams connect`)")
-    token = store.active_token(team.id)
-    if token is None:
-        raise TeamNotSyncable("no_credential", f"team {slug!r} has no active credential "
-                              f"(status {team.copilot_status}): reconnect with a new token")
-    return team, token.reveal()
+                              f"(`copilot-flow teams connect {slug} --token-env VAR`)")
+    flag = store.flag_for_team(COPILOT_FLAG, team.id)
+    if not flag.enabled:  # the master switch means no GitHub calls (design §9.1)
+        raise TeamNotSyncable("flag_off", f"{COPILOT_FLAG} is off for team {slug!r} ({flag.reason}): "
+                              "nothing syncs", skip=True)
+    try:
+        credential = store.active_credential(team.id)
+    except CredentialUndecryptable as exc:
+        raise TeamNotSyncable("credential_undecryptable", f"team {slug!r}: {exc}") from None
+    if credential is None:
+        raise TeamNotSyncable("credential_missing", f"team {slug!r} has no active credential "
+                              f"(status {team.copilot_status}): reconnect with "
+                              f"`copilot-flow teams connect {slug} --token-env VAR`")
+    return team, credential
 
 
 def sync_team_days(
@@ -122,36 +142,44 @@ def sync_team_days(
 
     def run_team(slug: str, days: list[date]) -> list[DayResult]:
         try:
-            team, token = _resolve_team(store, slug)
+            team, credential = _resolve_team(store, slug)
         except TeamNotSyncable as exc:
             context.log.warning(f"{what} {slug}: {len(days)} team-day(s) not attempted: {exc.message}")
-            results = [DayResult(TeamDay(d, slug), error=exc) for d in days]
+            results = [DayResult(TeamDay(d, slug), skipped=exc.message) if exc.skip
+                       else DayResult(TeamDay(d, slug), error=exc) for d in days]
             progress.team_done(results)
             return results
         results = []
-        with github.client(team=slug, org=team.github_org, token=token) as client:
-            sync = TeamSync(team=team, client=client, days=days, store=store, run_id=context.run.run_id)
-            fatal: GitHubError | None = None
-            for day in days:
-                before = client.calls.total
-                if fatal is not None:  # a dead token or denied access: don't hammer GitHub with it
-                    results.append(DayResult(TeamDay(day, slug), error=fatal))
-                    progress.day_done(results[-1])
-                    continue
-                try:
-                    result = fetch_day(sync, day)
-                except Exception as exc:  # typed GitHub errors and bad data end the team-day, not the run
-                    result = DayResult(TeamDay(day, slug), error=exc)
-                    if isinstance(exc, GitHubError) and exc.error_kind in FATAL_KINDS:
-                        fatal = exc
-                result.github_calls = client.calls.total - before
-                results.append(result)
-                if not result.ok and not result.skipped:
-                    context.log.warning(f"{what} {slug} {day}: FAILED: {result.error}")
-                progress.day_done(result)
-            if fatal is not None and (later := sum(1 for r in results if r.error is fatal) - 1):
-                context.log.warning(f"{what} {slug}: {later} later team-day(s) not attempted "
-                                    f"after {fatal.error_kind}")
+        with github.client(team=slug, org=team.github_org, token=credential.token.reveal(),
+                           log=context.log.info) as client:
+            sync = TeamSync(team=team, client=client, days=days, store=store, run_id=context.run.run_id,
+                            credential_id=credential.id)
+            try:
+                fatal: GitHubError | None = None
+                for day in days:
+                    before = client.calls.total
+                    if fatal is not None:  # a dead token or denied access: don't hammer GitHub with it
+                        results.append(DayResult(TeamDay(day, slug), error=fatal, credential_id=credential.id))
+                        progress.day_done(results[-1])
+                        continue
+                    try:
+                        result = fetch_day(sync, day)
+                    except Exception as exc:  # typed GitHub errors and bad data end the team-day, not the run
+                        result = DayResult(TeamDay(day, slug), error=exc)
+                        if isinstance(exc, GitHubError) and exc.error_kind in FATAL_KINDS:
+                            fatal = exc
+                    result.github_calls = client.calls.total - before
+                    result.credential_id = credential.id
+                    results.append(result)
+                    if not result.ok and not result.skipped:
+                        context.log.warning(f"{what} {slug} {day}: FAILED: {result.error}")
+                    progress.day_done(result)
+                if fatal is not None and (later := sum(1 for r in results if r.error is fatal) - 1):
+                    context.log.warning(f"{what} {slug}: {later} later team-day(s) not attempted "
+                                        f"after {fatal.error_kind}")
+            finally:
+                for cleanup in sync.cleanups:  # e.g. the spooled 28-day report's temp files
+                    cleanup()
         progress.team_done()
         return results
 
@@ -217,12 +245,15 @@ def run_started_at(context: dg.AssetExecutionContext) -> datetime:
     return datetime.fromtimestamp(ts, UTC) if ts else datetime.now(UTC)
 
 
-def counts_toward_strikes(trigger: str | None, days: Sequence[date], run_start: datetime) -> bool:
-    """Design §9.2: nightly-window days and onboarding runs count; backfills of older days never do."""
-    if trigger == "onboarding":
-        return True
-    horizon = run_start.date() - timedelta(days=NIGHTLY_WINDOW_DAYS)
-    return any(d >= horizon for d in days)
+def run_created_at(context: dg.AssetExecutionContext) -> datetime:
+    record = context.instance.get_run_record_by_id(context.run.run_id)
+    return record.create_timestamp.astimezone(UTC) if record and record.create_timestamp else datetime.now(UTC)
+
+
+def step_will_retry(context: dg.AssetExecutionContext, allow_retries: bool) -> bool:
+    """Whether Dagster will run this step again after its Failure (the step's RetryPolicy)."""
+    policy = getattr(context.op_def, "retry_policy", None)
+    return bool(allow_retries and policy is not None and context.retry_number < policy.max_retries)
 
 
 def finish(
@@ -249,9 +280,15 @@ def finish(
     failed = [r for r in results if not r.ok and not r.skipped]
     if apply_success:
         started = run_started_at(context)
+        run_id = context.run.run_id
         failed_teams = {r.team_day.team for r in failed}
-        for slug in sorted({r.team_day.team for r in results if r.ok} - failed_teams):
+        # a success is GitHub serving data: a team-day that only answered "no report yet" (204/404) is neither
+        # a failure nor a success (an org without Copilot answers 404 to every report)
+        served = {r.team_day.team for r in results if r.ok and not r.no_report}
+        for slug in sorted(served - failed_teams):
             team = store.get_team(slug)
+            if any(store.run_outcome_applied(f"{run_id}:{kind}", team.id) for kind in FATAL_KINDS):
+                continue  # another step of this run was refused (401/403): that answer stands
             tr = apply_event(store, team, sm.SyncSucceeded(at=datetime.now(UTC), run_started_at=started),
                              actor=f"asset:{context.asset_key.to_user_string()}", run_id=context.run.run_id,
                              outcome="success")
@@ -277,9 +314,14 @@ def finish(
         allow_retries = all(
             isinstance(r.error, GitHubError) and r.error.retryable for r in failed
         )
-        lines = "\n".join(f"- {x['team']} {x['day']}: {x['error_kind']} ({x['message']})" for x in records[:50])
+        if not step_will_retry(context, allow_retries):
+            # the step records its typed outcomes itself (exactly once per run and team), so none is lost
+            # when no failure sensor is looking; copilot_failure_sensor is the backstop for crashed steps
+            apply_failures(store, run_id=context.run.run_id, tags=dict(context.run.tags), records=records,
+                           run_started_at=run_started_at(context), run_created_at=run_created_at(context),
+                           actor=f"asset:{what}", log=context.log)
         raise dg.Failure(
-            description=f"{what}: {len(failed)} of {len(results)} team-day(s) failed:\n{lines}",
+            description=f"{what}: {len(failed)} of {len(results)} team-day(s) failed:\n{failure_lines(records)}",
             metadata={
                 "failed_team_days": dg.MetadataValue.json(records),
                 "failed_count": len(records),
@@ -290,6 +332,26 @@ def finish(
             },
             allow_retries=allow_retries,
         )
+
+
+def failure_lines(records: Sequence[dict[str, Any]], limit: int = 50) -> str:
+    """One line per team and error over its consecutive failed days (``acme 2026-11-04..2026-12-01 (28
+    days): token_revoked (…)``), not one per team-day: a revoked token fails every day of a range alike."""
+    groups: list[list[dict[str, Any]]] = []
+    for rec in records:
+        last = groups[-1][-1] if groups else None
+        if last is not None and (last["team"], last["error_kind"], last.get("message")) == (
+                rec["team"], rec["error_kind"], rec.get("message")):
+            groups[-1].append(rec)
+        else:
+            groups.append([rec])
+    lines = []
+    for g in groups[:limit]:
+        days = g[0]["day"] if len(g) == 1 else f"{g[0]['day']}..{g[-1]['day']} ({len(g)} days)"
+        lines.append(f"- {g[0]['team']} {days}: {g[0]['error_kind']} ({g[0].get('message')})")
+    if len(groups) > limit:
+        lines.append(f"- … and {len(groups) - limit} more (failed_team_days in the metadata has every one)")
+    return "\n".join(lines)
 
 
 def run_sync_asset(
@@ -325,24 +387,6 @@ def _cell(value: Any) -> str:
     return str(value).replace("|", "\\|")[:40] if value is not None else ""
 
 
-def failed_team_days(metadata: dict[str, Any]) -> list[dict[str, Any]]:
-    """Read the ``failed_team_days`` list back from a Failure's metadata (raw or MetadataValue)."""
-    value = metadata.get("failed_team_days")
-    value = getattr(value, "value", value) if value is not None else None
-    if isinstance(value, str):
-        value = json.loads(value)
-    if isinstance(value, list):
-        return [dict(v) for v in value]
-    team = metadata.get("team")
-    team = getattr(team, "value", team)
-    if not team:
-        return []
-    status = metadata.get("http_status")
-    kind = metadata.get("error_kind")
-    return [{"team": team, "day": None, "error_kind": getattr(kind, "value", kind),
-             "http_status": getattr(status, "value", status)}]
-
-
 __all__ = [
     "NIGHTLY_WINDOW_DAYS",
     "RUN_TRIGGER_TAG",
@@ -350,10 +394,10 @@ __all__ = [
     "DayResult",
     "TeamSync",
     "already_materialized_in_run",
-    "counts_toward_strikes",
     "failed_team_days",
     "finish",
     "preview_md",
+    "run_created_at",
     "run_started_at",
     "run_sync_asset",
     "sync_team_days",

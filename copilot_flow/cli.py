@@ -167,10 +167,12 @@ def teams_status(slug: str, events: int) -> None:
     t = store.get_team(slug)
     click.echo(f"team:      {t.slug} ({t.name}, org {t.github_org})")
     click.echo(f"status:    {t.copilot_status}" + (f" ({t.copilot_status_reason})" if t.copilot_status_reason else ""))
-    click.echo(f"hint:      {hint_for(t.copilot_status, t.copilot_status_reason)}")
+    click.echo(f"hint:      {hint_for(t.copilot_status, t.copilot_status_reason, t.slug)}")
     click.echo(f"last sync: {_fmt_time(t.copilot_last_sync_at)}")
     click.echo(f"failures:  {t.copilot_consecutive_failures} consecutive")
-    click.echo(f"onboarding: {t.onboarding_pipeline_status}")
+    click.echo(f"onboarding: {t.onboarding_pipeline_status}"
+               + (f" ({t.onboarding_error})" if t.onboarding_pipeline_status == "failed" and t.onboarding_error
+                  else ""))
     evs = store.status_events(t.id, limit=events)
     click.echo("events:" if evs else "events:    none")
     for e in evs:

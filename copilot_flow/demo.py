@@ -29,7 +29,8 @@ DEMO_TEAMS = [
     # slug, name, org, simulator config, the status the demo ends with
     ("acme", "Acme Web Platform", "acme-corp", {"seats": 50, "shards": 2}, "connected"),
     ("globex", "Globex Payments", "globex", {"seats": 30}, "token_revoked"),
-    ("initech", "Initech Tools", "initech", {"seats": 3}, "insufficient_licenses"),
+    # 3 seats are fine (there is no seat-count rule); its owner never enabled the usage-metrics policy
+    ("initech", "Initech Tools", "initech", {"seats": 3, "metrics_policy": False}, "insufficient_licenses"),
 ]
 
 
@@ -98,7 +99,7 @@ def revoke_in_github(gh_url: str, org: str, cfg: dict) -> None:
 def run_pipeline(store) -> dict:
     import dagster as dg
 
-    from copilot_flow.local_runs import execute_run_request, tick_sensor
+    from copilot_flow.local_runs import execute_run_request, schedule_tick, tick_sensor
     from definitions import defs
 
     instance = dg.DagsterInstance.get()
@@ -122,10 +123,7 @@ def run_pipeline(store) -> dict:
 
     # the nightly schedule, as the daemon would evaluate it at 04:45 UTC today
     tick = datetime.now(UTC).replace(hour=4, minute=45, second=0, microsecond=0)
-    schedule = defs.resolve_schedule_def("copilot_nightly_sync")
-    ctx = dg.build_schedule_context(instance=instance, scheduled_execution_time=tick,
-                                    resources={"store": defs.resources["store"]})
-    data = schedule.evaluate_tick(ctx)
+    data = schedule_tick(defs, instance, "copilot_nightly_sync", tick)
     if data.skip_message:
         _say(f"nightly skipped: {data.skip_message}")
     for rr in data.run_requests or []:

@@ -27,6 +27,13 @@ def tick_sensor(defs: dg.Definitions, instance: dg.DagsterInstance, name: str, c
     return data
 
 
+def schedule_tick(defs: dg.Definitions, instance: dg.DagsterInstance, name: str, tick: Any):
+    """Evaluate a schedule for the tick ``tick`` (an aware datetime) like the daemon, with the definitions'
+    resources."""
+    ctx = dg.build_schedule_context(instance=instance, scheduled_execution_time=tick, resources=defs.resources)
+    return defs.resolve_schedule_def(name).evaluate_tick(ctx)
+
+
 def execute_run_request(defs: dg.Definitions, instance: dg.DagsterInstance, rr: dg.RunRequest,
                         *, apply_failure_sensor: bool = True, log_level: str = "INFO") -> dg.DagsterRun:
     result = dg.materialize(
@@ -44,12 +51,8 @@ def execute_run_request(defs: dg.Definitions, instance: dg.DagsterInstance, rr: 
     return result.dagster_run
 
 
-def run_failure_sensor_tick(defs: dg.Definitions, instance: dg.DagsterInstance, result) -> None:
-    ctx = dg.build_run_status_sensor_context(
-        sensor_name="copilot_failure_sensor",
-        dagster_instance=instance,
-        dagster_run=result.dagster_run,
-        dagster_event=result.get_run_failure_event(),
-        resources=defs.resources,
-    ).for_run_failure()
-    defs.resolve_sensor_def("copilot_failure_sensor")(ctx)
+def run_failure_sensor_tick(defs: dg.Definitions, instance: dg.DagsterInstance, result=None,
+                            cursor: str | None = None):
+    """One tick of ``copilot_failure_sensor`` as the daemon would run it (``result`` is unused: the sensor
+    finds failed runs itself; without a cursor it catches up on the failed runs of the last days)."""
+    return tick_sensor(defs, instance, "copilot_failure_sensor", cursor=cursor)

@@ -6,6 +6,7 @@ import dagster as dg
 
 
 def definitions() -> dg.Definitions:
-    from insights_assets.assets import INSIGHT_ASSETS, INSIGHT_CHECKS, insights_automation_sensor
+    from insights_assets.assets import INSIGHT_ASSETS, INSIGHT_CHECKS
+    from insights_assets.sensors import copilot_insights_automation
 
-    return dg.Definitions(assets=INSIGHT_ASSETS, asset_checks=INSIGHT_CHECKS, sensors=[insights_automation_sensor])
+    return dg.Definitions(assets=INSIGHT_ASSETS, asset_checks=INSIGHT_CHECKS, sensors=[copilot_insights_automation])

@@ -12,9 +12,17 @@ import dagster as dg
 import sqlalchemy as sa
 
 from copilot_assets.assets import copilot_seats, copilot_usage, copilot_user_usage
+from copilot_assets.outcomes import RUN_TRIGGER_TAG
 from copilot_assets.partitions import team_day_partitions, team_days_of
 from insights_assets.facts import Facts
-from insights_assets.generate import InsightResult, collect_batch, custom_id_for, generate_insight, submit_batch
+from insights_assets.generate import (
+    InsightResult,
+    collect_batch,
+    custom_id_for,
+    generate_insight,
+    status_insight,
+    submit_batch,
+)
 from insights_assets.grounding import check_grounding
 from insights_assets.load import load_facts
 from insights_assets.schema import InsightOutput
@@ -26,20 +34,9 @@ from resources.schemas import asset_column_schema
 LLM_POOL = "llm_api"
 BATCH_MIN_TEAM_DAYS = 20  # nightly regeneration of many teams goes through the Batches API (50% price)
 
-# fresh metrics for the latest team-day → regenerate (per team: a revoked team never blocks others)
-INSIGHTS_CONDITION = (
-    dg.AutomationCondition.in_latest_time_window()
-    & dg.AutomationCondition.any_deps_updated().since_last_handled()
-    & ~dg.AutomationCondition.any_deps_missing()
-    & ~dg.AutomationCondition.any_deps_in_progress()
-    & ~dg.AutomationCondition.in_progress()
-).with_label("team-day metrics fresh")
-
-
 @dg.asset(
     partitions_def=team_day_partitions,
     deps=[copilot_usage, copilot_user_usage, copilot_seats],
-    automation_condition=INSIGHTS_CONDITION,
     backfill_policy=dg.BackfillPolicy.single_run(),
     output_required=False,
     group_name="insights",
@@ -49,28 +46,34 @@ INSIGHTS_CONDITION = (
     metadata={"dagster/column_schema": asset_column_schema("copilot_insights")},
     description="An LLM insight per connected team-day from facts computed over the last 28 days and the "
     "latest seat snapshot. Claude (structured output, cached system prompt) explains; a grounding check "
-    "rejects any number that is not a fact; rules take over on any failure (source = rules).",
+    "rejects any number that is not a fact; rules take over on any failure (source = rules). During "
+    "onboarding, a team whose Copilot data GitHub refused gets a rule-based status insight instead.",
 )
 def copilot_insights(context: dg.AssetExecutionContext, store: StoreResource, llm: AnthropicResource):
     s = store.get()
+    onboarding = context.run.tags.get(RUN_TRIGGER_TAG) == "onboarding"
     items: list[tuple[str, Facts]] = []
+    results: dict[str, InsightResult] = {}
     for td in team_days_of(context):
         team = s.get_team(td.team)
-        if team.copilot_status != "connected":
+        if team.copilot_status != "connected" and not onboarding:
             context.log.info(f"{td.team} {td.day}: team is {team.copilot_status}; no insight (connected teams only)")
             continue
         with s.engine.connect() as conn:
             facts = load_facts(conn, team.id, td.day, seat_price_usd=llm.seat_price_usd)
+        if team.copilot_status != "connected":  # onboarding moves on without Copilot data (product plan)
+            results[custom_id_for(facts.team_id, facts.day)] = status_insight(
+                facts, team.copilot_status, team.copilot_status_reason)
         items.append((td.team, facts))
     if not items:
         return
 
-    results: dict[str, InsightResult] = {}
-    if len(items) >= BATCH_MIN_TEAM_DAYS and llm.configured():
-        by_cid = {custom_id_for(f.team_id, f.day): f for _, f in items}
+    pending = [(slug, f) for slug, f in items if custom_id_for(f.team_id, f.day) not in results]
+    if len(pending) >= BATCH_MIN_TEAM_DAYS and llm.configured():
+        by_cid = {custom_id_for(f.team_id, f.day): f for _, f in pending}
         batch_id = submit_batch(list(by_cid.items()), llm)
         context.log.info(f"submitted {len(by_cid)} insights as Message Batch {batch_id}")
-        results = collect_batch(batch_id, by_cid, llm)
+        results.update(collect_batch(batch_id, by_cid, llm))
     for slug, facts in items:
         cid = custom_id_for(facts.team_id, facts.day)
         result = results.get(cid) or generate_insight(facts, llm)
@@ -122,13 +125,6 @@ def copilot_insights_grounded(store: StoreResource) -> dg.AssetCheckResult:
     return dg.AssetCheckResult(passed=not bad, metadata={"insights_checked": checked,
                                                          "ungrounded": ", ".join(bad[:20]) or "none"})
 
-
-insights_automation_sensor = dg.AutomationConditionSensorDefinition(
-    "copilot_insights_automation",
-    target=dg.AssetSelection.assets(copilot_insights),
-    default_status=dg.DefaultSensorStatus.RUNNING,
-    minimum_interval_seconds=60,
-)
 
 INSIGHT_ASSETS = [copilot_insights]
 INSIGHT_CHECKS = [copilot_insights_grounded]

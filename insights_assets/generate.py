@@ -26,7 +26,7 @@ from resources.llm import AnthropicResource
 from .facts import Facts
 from .grounding import check_grounding
 from .prompt import PROMPT_VERSION, build_messages
-from .rules import rule_insight
+from .rules import rule_insight, status_rule_insight
 from .schema import INSIGHT_JSON_SCHEMA, InsightOutput, MetricReferenceError, parse_insight
 
 CUSTOM_ID_RE = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
@@ -109,6 +109,13 @@ def _rules(facts: Facts, reason: str, base: InsightResult | None = None) -> Insi
     result.output = output
     result.fallback_reason = _reason(reason)
     return result
+
+
+def status_insight(facts: Facts, status: str, reason: str | None) -> InsightResult:
+    """The insight of a team whose Copilot data GitHub refused (onboarding moves on without it): rules
+    only, no Claude call, stating the team's status and where the fix is."""
+    return InsightResult(source="rules", output=status_rule_insight(facts, status, reason),
+                         fallback_reason=_reason(f"not_connected:{status}"))
 
 
 def _request_params(facts: Facts, llm: AnthropicResource, cache_ttl: str | None = None) -> dict[str, Any]:

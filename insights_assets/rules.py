@@ -136,3 +136,23 @@ def rule_insight(facts: Facts) -> InsightOutput:
         actions=actions[:3],
         cited_numbers=[CitedNumber(metric=k, value=v) for k, v in w.cited.items()],
     )
+
+
+def status_rule_insight(facts: Facts, status: str, reason: str | None) -> InsightOutput:
+    """A team whose Copilot integration is not connected (GitHub refused the token or the reports): say so
+    and where the fix is, citing only what was synced (usually nothing)."""
+    w = _Writer(facts)
+    why = f' ("{reason}")' if reason else ""
+    sentences = [f'GitHub did not serve this team\'s Copilot usage reports: the integration is "{status}"{why}.']
+    if facts.numbers.get("days_with_data", 0) > 0:
+        sentences.append(f"{w.n('days_with_data')} of the last {w.n('window_days')} days have data.")
+    else:
+        sentences.append("No Copilot usage was synced, so this insight has no usage numbers.")
+    return InsightOutput(
+        headline="Copilot usage data is not available for this team yet",
+        detail=" ".join(sentences),
+        recommendation="Follow the remediation hint of `copilot-flow teams status` for this team; the "
+        "insight is regenerated from real numbers after the first successful sync.",
+        actions=[Action(label="Check the data coverage", metric="days_with_data")],
+        cited_numbers=[CitedNumber(metric=k, value=v) for k, v in w.cited.items()],
+    )

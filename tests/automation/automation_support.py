@@ -15,17 +15,18 @@ import httpx
 
 import copilot_assets
 import insights_assets
-from copilot_assets.automation import RANGE_END, RANGE_START
+from copilot_assets.jobs import RANGE_END, RANGE_START
 from copilot_assets.onboarding import connect_team
+from copilot_assets.outcomes import RUN_TRIGGER_TAG
 from copilot_assets.partitions import TEAMS_PARTITION_NAME, team_day_partitions
-from copilot_assets.sync import RUN_TRIGGER_TAG
-from copilot_flow.local_runs import all_assets_and_checks, run_failure_sensor_tick, tick_sensor
+from copilot_flow.local_runs import all_assets_and_checks, run_failure_sensor_tick, schedule_tick, tick_sensor
 from resources.app_store import StoreResource
 from resources.flags import COPILOT_FLAG
 from resources.github import GitHubResource
 from resources.llm import AnthropicResource
 from resources.secrets import Secret
 from resources.store import Store, Team
+from resources.sync_policy import SyncPolicyResource
 from simulators.github import SimState
 
 
@@ -49,9 +50,10 @@ class Sim:
     state: SimState
 
     def set_org(self, org: str, *, tokens: list[str], seats: int = 50,
-                faults: list[dict[str, Any]] | None = None) -> None:
-        """Configure an org over the simulator's admin endpoint (POST /_sim/orgs/{org})."""
-        body = {"tokens": tokens, "seats": seats, "faults": faults or []}
+                faults: list[dict[str, Any]] | None = None, **knobs: Any) -> None:
+        """Configure an org over the simulator's admin endpoint (POST /_sim/orgs/{org}); ``knobs`` are other
+        OrgConfig fields (metrics_policy, copilot_subscription, ready_lag_days …)."""
+        body = {"tokens": tokens, "seats": seats, "faults": faults or [], **knobs}
         httpx.post(f"{self.url}/_sim/orgs/{org}", json=body, timeout=10).raise_for_status()
 
     def requests_for(self, org: str) -> list[dict[str, Any]]:
@@ -65,14 +67,16 @@ class Harness:
     store: Store
     instance: dg.DagsterInstance
     defs: dg.Definitions
+    last_connect_message: str = ""
+    failure_cursor: str | None = None
 
     # -- teams
-    def add_connected(self, slug: str, *, org: str | None = None, seats: int = 50) -> Team:
+    def add_connected(self, slug: str, *, org: str | None = None, seats: int = 50, **knobs: Any) -> Team:
         """A team connected the real way: simulator org, store row, `connect_team` verified over HTTP."""
         org = org or f"{slug}-org"
-        self.sim.set_org(org, tokens=[token_for(slug)], seats=seats)
+        self.sim.set_org(org, tokens=[token_for(slug)], seats=seats, **knobs)
         team = self.store.add_team(slug, name=f"Team {slug}", github_org=org)
-        connect_team(self.store, team, Secret(token_for(slug)), base_url=self.sim.url)
+        self.last_connect_message = connect_team(self.store, team, Secret(token_for(slug)), base_url=self.sim.url)
         return self.team(slug)
 
     def team(self, slug: str) -> Team:
@@ -82,10 +86,12 @@ class Harness:
         """Status events of a team, oldest first."""
         return list(reversed(self.store.status_events(self.team(slug).id, limit=1000)))
 
-    def fault(self, slug: str, *faults: dict[str, Any], seats: int = 50, tokens: list[str] | None = None) -> None:
-        """Re-configure the team's simulator org (faults, seats, accepted tokens)."""
+    def fault(self, slug: str, *faults: dict[str, Any], seats: int = 50, tokens: list[str] | None = None,
+              **knobs: Any) -> None:
+        """Re-configure the team's simulator org (faults, seats, accepted tokens, other knobs)."""
         t = self.team(slug)
-        self.sim.set_org(t.github_org, tokens=tokens or [token_for(slug)], seats=seats, faults=list(faults))
+        self.sim.set_org(t.github_org, tokens=tokens or [token_for(slug)], seats=seats, faults=list(faults),
+                         **knobs)
 
     def flag(self, on: bool | None = True) -> None:
         if on is not None:
@@ -96,13 +102,11 @@ class Harness:
         return tick_sensor(self.defs, self.instance, "copilot_teams_sensor")
 
     def nightly(self, day: date | None = None) -> Any:
-        ctx = dg.build_schedule_context(instance=self.instance, scheduled_execution_time=nightly_tick(day),
-                                        resources={"store": self.defs.resources["store"]})
-        return self.defs.resolve_schedule_def("copilot_nightly_sync").evaluate_tick(ctx)
+        return schedule_tick(self.defs, self.instance, "copilot_nightly_sync", nightly_tick(day))
 
     def materialize(self, *, tags: dict[str, str] | None = None, partition_key: Any = None,
                     selection: Any = None) -> dg.ExecuteInProcessResult:
-        from copilot_assets.automation import SYNC_KEYS
+        from copilot_assets.jobs import SYNC_KEYS
 
         return dg.materialize(
             assets=all_assets_and_checks(self.defs),
@@ -131,10 +135,23 @@ class Harness:
         assert len(reqs) == 1, (data.skip_message, data.run_requests)
         return self.run_request(reqs[0])
 
-    def failure_sensor(self, result: dg.ExecuteInProcessResult) -> None:
-        """copilot_failure_sensor on a failed run, as the daemon would evaluate it."""
-        assert not result.success
-        run_failure_sensor_tick(self.defs, self.instance, result)
+    def failure_sensor(self, result: dg.ExecuteInProcessResult | None = None) -> Any:
+        """One tick of copilot_failure_sensor, as the daemon would evaluate it (its first tick catches up
+        on the failed runs of the last days; the step has usually applied them already)."""
+        assert result is None or not result.success
+        data = run_failure_sensor_tick(self.defs, self.instance, cursor=self.failure_cursor)
+        self.failure_cursor = data.cursor or self.failure_cursor
+        return data
+
+    def tick(self, name: str) -> Any:
+        return tick_sensor(self.defs, self.instance, name)
+
+    def night(self, day: date | None = None) -> list[dg.ExecuteInProcessResult]:
+        """The nightly of ``day``: the schedule's every run (window and gap fills), then the failure sensor."""
+        data = self.nightly(day)
+        results = [self.run_request(rr) for rr in data.run_requests or []]
+        self.failure_sensor()
+        return results
 
     def materialized(self, result: dg.ExecuteInProcessResult, asset: str) -> set[str]:
         return {e.materialization.partition for e in result.get_asset_materialization_events()
@@ -168,5 +185,6 @@ def build_defs(store_url: str, github_url: str) -> dg.Definitions:
             "github": GitHubResource(base_url=github_url, max_attempts=1, backoff_base=0.001,
                                      max_retry_seconds=1.0, timeout_seconds=10.0),
             "llm": AnthropicResource(),  # no ANTHROPIC_API_KEY (conftest): rule-based insights
+            "sync_policy": SyncPolicyResource(),
         }),
     )

@@ -1,8 +1,8 @@
-"""Issue 6: copilot_failure_sensor applies the team status machine to real failed runs.
+"""Issues 6 and 15: real failed runs apply the team status machine, exactly once per run and team.
 
-Every run here is a real ``dg.materialize`` of the sync assets against the GitHub simulator over HTTP; the
-sensor is evaluated as the daemon would (``build_run_status_sensor_context(...).for_run_failure()``), and
-every assertion reads the app store's rows.
+Every run here is a real ``dg.materialize`` of the sync assets against the GitHub simulator over HTTP. The
+failing step records its typed outcomes itself; ``copilot_failure_sensor`` (evaluated as the daemon would)
+is the backstop and must never apply a run twice. Every assertion reads the app store's rows.
 """
 
 from __future__ import annotations
@@ -13,8 +13,7 @@ import pytest
 from automation_support import Harness, nightly_window_requests, today, window
 
 from copilot_assets import status as sm
-from copilot_assets.automation import TEAM_TAG
-from copilot_assets.sync import failed_team_days
+from copilot_assets.outcomes import TEAM_TAG, failed_team_days
 
 
 def _step_failure_metadata(result) -> list[dict]:
@@ -26,7 +25,8 @@ def _step_failure_metadata(result) -> list[dict]:
 
 
 def _sensor_events(h: Harness, slug: str) -> list[dict]:
-    return [e for e in h.events(slug) if e["actor"] == "copilot_failure_sensor"]
+    """Status events applied for failed runs (by the failing step itself, or the backstop sensor)."""
+    return [e for e in h.events(slug) if e["event"] == "sync_failed"]
 
 
 # ----------------------------------------------------------------------------- 401
@@ -39,8 +39,9 @@ def test_401_revokes_token_and_credential_exactly_once(h: Harness) -> None:
     result = h.nightly_run()
     assert not result.success
     records = _step_failure_metadata(result)
-    assert records and {r["http_status"] for r in records} == {401}
-    assert {r["error_kind"] for r in records} == {"token_revoked"}
+    # the first step got 401 and revoked the credential; the later steps of the run had none to use
+    assert 401 in {r["http_status"] for r in records}
+    assert {r["error_kind"] for r in records} <= {"token_revoked", "credential_missing"}
 
     h.failure_sensor(result)
     team = h.team("acme")
@@ -65,27 +66,30 @@ def test_401_revokes_token_and_credential_exactly_once(h: Harness) -> None:
     # nightly stops for this team
     data = h.nightly()
     assert not data.run_requests
-    assert "integration_copilot_enabled" in data.skip_message
+    assert "acme: status token_revoked (bad_credentials)" in data.skip_message
 
 
 # ----------------------------------------------------------------------------- 403
 @pytest.mark.parametrize(
-    ("seats", "faults", "reason"),
+    ("knobs", "faults", "reason", "http_status"),
     [
-        (3, [], "insufficient_licenses"),  # the org has fewer than 5 seats: reports answer 403
-        (50, [{"mode": "403_licenses", "endpoint": "any"}], "insufficient_licenses"),
-        (50, [{"mode": "403_policy", "endpoint": "any"}], "policy_disabled"),
+        ({"copilot_subscription": False}, [], "no_subscription", 404),  # billing: "Copilot Business is not enabled"
+        ({}, [{"mode": "403_permissions", "endpoint": "any"}], "insufficient_permissions", 403),
+        ({}, [{"mode": "403_policy", "endpoint": "any"}], "policy_disabled", 403),
+        ({"metrics_policy": False}, [], "policy_disabled", 403),
+        ({}, [{"mode": "422_policy", "endpoint": "organization"}], "policy_disabled", 422),  # older paths
     ],
-    ids=["seats<5", "403_licenses", "403_policy"],
+    ids=["no_subscription", "403_permissions", "403_policy", "policy_off", "422_policy"],
 )
-def test_403_makes_insufficient_licenses_with_reason(h: Harness, seats, faults, reason) -> None:
+def test_github_denial_makes_insufficient_licenses_with_reason(h: Harness, knobs, faults, reason,
+                                                                  http_status) -> None:
     h.flag(True)
     h.add_connected("acme")
     h.sync_partitions()
-    h.fault("acme", *faults, seats=seats)
+    h.fault("acme", *faults, **knobs)
 
     result = h.nightly_run()
-    assert {r["http_status"] for r in _step_failure_metadata(result)} == {403}
+    assert http_status in {r["http_status"] for r in _step_failure_metadata(result)}
     h.failure_sensor(result)
 
     team = h.team("acme")
@@ -95,7 +99,8 @@ def test_403_makes_insufficient_licenses_with_reason(h: Harness, seats, faults, 
     assert (ev["to_status"], ev["reason"], ev["run_id"]) == ("insufficient_licenses", reason, result.run_id)
     # the credential is not revoked by a 403; the hint names the remedy for that reason
     assert h.store.active_token(team.id) is not None
-    assert sm.hint_for(team.copilot_status, team.copilot_status_reason) == sm.REMEDIATION_HINTS[reason]
+    assert sm.hint_for(team.copilot_status, team.copilot_status_reason, "acme") == \
+        sm.REMEDIATION_HINTS[reason].replace("{team}", "acme")
 
 
 # ----------------------------------------------------------------------------- transient failures
@@ -196,6 +201,7 @@ def test_failure_of_team_a_never_changes_team_b(h: Harness, mode: str) -> None:
 
 # ----------------------------------------------------------------------------- old-day backfills (§9.2)
 def test_old_day_backfill_500_adds_no_strike_but_401_still_revokes(h: Harness) -> None:
+    h.flag(True)
     h.add_connected("acme")
     h.sync_partitions()
     team = h.team("acme")
@@ -215,7 +221,9 @@ def test_old_day_backfill_500_adds_no_strike_but_401_still_revokes(h: Harness) -
 
     h.fault("acme", tokens=["rotated-elsewhere"])
     result = h.range_run("acme", "acme", start, end)
-    assert {r["http_status"] for r in _step_failure_metadata(result)} == {401}
+    records = _step_failure_metadata(result)  # the later steps had no credential left to use
+    assert 401 in {r["http_status"] for r in records}
+    assert {r["error_kind"] for r in records} <= {"token_revoked", "credential_missing"}
     h.failure_sensor(result)
     t = h.team("acme")
     assert (t.copilot_status, t.copilot_status_reason) == ("token_revoked", "bad_credentials")

@@ -1,56 +1,61 @@
-"""Issue 7: declarative automation requests copilot_insights for exactly the team-day whose metrics were
-just synced, for connected teams only.
-
-``evaluate_automation_conditions`` only sees updates *between* two evaluations (an update that happened
-before the first evaluation has no previous cursor to compare with), so the test evaluates once before
-the sync, then again with that cursor after it, then once more to see the request was handled.
-"""
+"""Issues 7 and 15: copilot_insights_automation asks for insights of exactly the latest team-day whose metrics
+were just synced — for syncable teams only (never disabled, revoked or flag-off teams: no empty runs) —
+once the syncing run has finished, in range runs of consecutive teams."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import dagster as dg
 from automation_support import Harness, nightly_window_requests, today
 
-from copilot_assets.automation import INSIGHTS_KEY, SYNC_KEYS
+from copilot_assets import status as sm
+from copilot_assets.jobs import INSIGHTS_KEY, RANGE_END, RANGE_START, SYNC_KEYS
+from copilot_assets.team_health import apply_event
+from copilot_flow.local_runs import tick_sensor
 
 
-def _evaluate(h: Harness, cursor=None):
-    return dg.evaluate_automation_conditions(defs=h.defs, instance=h.instance,
-                                             evaluation_time=datetime.now(UTC), cursor=cursor)
+def _tick(h: Harness, cursor: str | None):
+    return tick_sensor(h.defs, h.instance, "copilot_insights_automation", cursor=cursor)
 
 
-def test_fresh_metrics_request_insights_for_that_team_day_only(h: Harness) -> None:
+def test_fresh_metrics_request_insights_for_syncable_teams_only(h: Harness) -> None:
     h.flag(True)
     h.add_connected("acme")
+    h.add_connected("beta")
+    h.add_connected("gamma")
     h.store.add_team("dormant", name="Dormant", github_org="dormant-org")  # disabled: its metrics never sync
     h.sync_partitions()
     latest = (today() - timedelta(days=1)).isoformat()
 
-    before = _evaluate(h)
-    assert before.get_requested_partitions(INSIGHTS_KEY) == set()
+    first = _tick(h, None)
+    assert not first.run_requests
 
-    [rr] = nightly_window_requests(h.nightly())
-    result = h.run_request(rr)
-    assert result.success
+    requests = nightly_window_requests(h.nightly())
+    assert [rr.tags["copilot/teams"] for rr in requests] == ["acme..beta", "gamma"]  # dormant sits between
+    results = [h.run_request(rr) for rr in requests]
+    assert all(r.success for r in results)
     for key in SYNC_KEYS:  # the latest team-day of all three upstream assets is materialized
-        assert f"{latest}|acme" in h.materialized(result, key.to_user_string())
+        assert f"{latest}|acme" in h.materialized(results[0], key.to_user_string())
+    # after the sync, gamma's token is revoked and beta's flag switched off: no insight for them
+    now = datetime.now(UTC)
+    apply_event(h.store, h.team("gamma"), sm.SyncFailed(at=now, run_started_at=now, error_kind="token_revoked",
+                                                        http_status=401), actor="test")
+    h.store.set_flag("integration_copilot_enabled", False, team_id=h.team("beta").id)
 
-    after = _evaluate(h, before.cursor)
-    requested = {str(k) for k in after.get_requested_partitions(INSIGHTS_KEY)}
-    assert requested == {f"{latest}|acme"}  # only the latest day, only the connected team
-    assert after.total_requested == 1
+    after = _tick(h, first.cursor)
+    [req] = after.run_requests
+    assert list(req.asset_selection) == [INSIGHTS_KEY]
+    assert (req.tags[RANGE_START], req.tags[RANGE_END]) == (f"{latest}|acme", f"{latest}|acme")
 
-    handled = _evaluate(h, after.cursor)
-    assert handled.get_requested_partitions(INSIGHTS_KEY) == set()
+    handled = _tick(h, after.cursor)
+    assert not handled.run_requests
 
-    # run what automation asked for: the insight lands for that team-day, nothing for the other team
-    [key] = after.get_requested_partitions(INSIGHTS_KEY)
-    run = h.materialize(partition_key=key, selection=[INSIGHTS_KEY])
+    run = h.run_request(req)  # the insight lands for that team-day, nothing for the others
     assert run.success
-    acme, dormant = h.team("acme"), h.team("dormant")
+    acme = h.team("acme")
     assert h.store.count_rows("insights", acme.id, today() - timedelta(days=1)) == 1
     assert h.store.count_rows("insights", acme.id) == 1
-    assert h.store.count_rows("insights", dormant.id) == 0
-    assert h.store.count_rows("copilot_usage_daily", dormant.id) == 0
+    for slug in ("beta", "gamma", "dormant"):
+        assert h.store.count_rows("insights", h.team(slug).id) == 0
+    assert [r for r in h.instance.get_runs() if r.tags.get("copilot/trigger") == "insights"
+            and r.tags.get(RANGE_START) != f"{latest}|acme"] == []

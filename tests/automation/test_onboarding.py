@@ -10,8 +10,9 @@ from datetime import timedelta
 import dagster as dg
 from automation_support import Harness, today
 
-from copilot_assets.automation import INSIGHTS_KEY, ONBOARDING_STEP_TAG, ONBOARDING_TAG, SYNC_KEYS
-from copilot_assets.sync import RUN_TRIGGER_TAG
+from copilot_assets.jobs import INSIGHTS_KEY, SYNC_KEYS
+from copilot_assets.outcomes import RUN_TRIGGER_TAG
+from copilot_assets.sensors import ONBOARDING_STEP_TAG, ONBOARDING_TAG
 from copilot_flow.local_runs import execute_run_request, tick_sensor
 
 
@@ -69,46 +70,41 @@ def test_connected_team_syncs_then_insights_then_complete(h: Harness) -> None:
     assert h.store.count_rows("insights", team.id, latest) == 1
 
 
-def test_team_not_connected_skips_straight_to_llm_processing_without_runs(h: Harness) -> None:
+def test_team_not_connected_skips_the_sync_and_gets_a_status_insight(h: Harness) -> None:
     team = h.store.add_team("idle", name="Idle", github_org="idle-org")  # disabled: never connected
     h.store.set_onboarding(team.id, "syncing_copilot")
     h.sync_partitions()
 
-    first = tick_sensor(h.defs, h.instance, "copilot_onboarding_sensor")
-    assert not first.run_requests
-    assert h.team("idle").onboarding_pipeline_status == "llm_processing"
-    second = tick_sensor(h.defs, h.instance, "copilot_onboarding_sensor")
-    assert not second.run_requests
-    assert h.team("idle").onboarding_pipeline_status == "complete"
-    third = tick_sensor(h.defs, h.instance, "copilot_onboarding_sensor")
-    assert not third.run_requests and "no team is onboarding" in third.skip_message
-
-    assert h.instance.get_runs() == []
+    statuses, runs = _drive(h, "idle")
+    assert _dedupe(["syncing_copilot", *statuses]) == ["syncing_copilot", "llm_processing", "complete"]
+    [(rr, run)] = runs  # no sync run: only the insight of llm_processing
+    assert list(rr.asset_selection) == [INSIGHTS_KEY] and run.status == dg.DagsterRunStatus.SUCCESS
     t = h.team("idle")
     assert t.copilot_status == "disabled"
     assert h.store.count_rows("copilot_usage_daily", t.id) == 0
-    assert h.store.count_rows("insights", t.id) == 0
+    assert h.store.count_rows("insights", t.id, today() - timedelta(days=1)) == 1
+    assert h.sim.requests_for("idle-org") == []  # nothing called GitHub for it
 
 
-def test_failed_sync_stops_onboarding_at_failed_and_revokes(h: Harness) -> None:
+def test_sync_refused_with_401_moves_on_to_llm_processing_and_revokes(h: Harness) -> None:
     h.flag(True)
     h.add_connected("acme")
     h.sync_partitions()
     h.fault("acme", tokens=["revoked-after-connecting"])  # the org revokes our token in GitHub
 
     statuses, runs = _drive(h, "acme")
-    assert _dedupe(statuses) == ["syncing_copilot", "failed"]
-    assert "llm_processing" not in statuses and "complete" not in statuses
-    [(rr, run)] = runs  # only the sync run; no insights run was ever requested
-    assert run.status == dg.DagsterRunStatus.FAILURE
-    assert list(rr.asset_selection) == SYNC_KEYS
+    assert _dedupe(statuses) == ["syncing_copilot", "llm_processing", "complete"]
+    [(sync_rr, sync_run), (insights_rr, insights_run)] = runs
+    assert sync_run.status == dg.DagsterRunStatus.FAILURE and list(sync_rr.asset_selection) == SYNC_KEYS
+    assert insights_run.status == dg.DagsterRunStatus.SUCCESS and list(insights_rr.asset_selection) == [INSIGHTS_KEY]
 
     team = h.team("acme")
     assert (team.copilot_status, team.copilot_status_reason) == ("token_revoked", "bad_credentials")
+    assert team.onboarding_error is None
     assert h.store.active_token(team.id) is None
-    [ev] = [e for e in h.store.status_events(team.id) if e["actor"] == "copilot_failure_sensor"]
-    assert (ev["to_status"], ev["run_id"]) == ("token_revoked", run.run_id)
-    assert h.store.count_rows("insights", team.id) == 0
+    [ev] = [e for e in h.store.status_events(team.id) if e["event"] == "sync_failed"]
+    assert (ev["to_status"], ev["run_id"]) == ("token_revoked", sync_run.run_id)
+    assert h.store.count_rows("insights", team.id) == 1  # a status insight: no Copilot data
 
 
 def test_onboarding_waits_while_the_flag_is_off(h: Harness) -> None:

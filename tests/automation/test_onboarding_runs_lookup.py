@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
-from copilot_assets.automation import (
+from copilot_assets.sensors import (
     ONBOARDING_CYCLE_TAG,
     ONBOARDING_STEP_TAG,
     ONBOARDING_TAG,

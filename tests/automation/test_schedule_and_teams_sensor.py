@@ -14,8 +14,10 @@ import pytest
 from automation_support import Harness, nightly_tick, nightly_window_requests, today, window
 
 from copilot_assets import status as sm
-from copilot_assets.automation import RANGE_END, RANGE_START, SYNC_KEYS, copilot_nightly_sync, copilot_teams_sensor
-from copilot_assets.sync import RUN_TRIGGER_TAG, TEAM_TAG
+from copilot_assets.jobs import RANGE_END, RANGE_START, SYNC_KEYS
+from copilot_assets.outcomes import RUN_TRIGGER_TAG, TEAM_TAG
+from copilot_assets.schedules import copilot_nightly_sync
+from copilot_assets.sensors import copilot_teams_sensor
 from copilot_assets.team_health import apply_event
 from resources.flags import COPILOT_FLAG
 
@@ -122,7 +124,7 @@ def test_nightly_skips_when_no_team_is_eligible(h: Harness) -> None:
     h.sync_partitions()
     data = h.nightly()
     assert not data.run_requests
-    assert "no connected team" in data.skip_message
+    assert "no syncable team (1 skipped: a: status disabled)" in data.skip_message
 
 
 # ----------------------------------------------------------------------------- copilot_teams_sensor

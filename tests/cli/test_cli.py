@@ -47,7 +47,7 @@ def team_count() -> int:
 
 def test_db_upgrade_and_team_lifecycle(runner, gh):
     r = run(runner, "db", "upgrade")
-    assert r.exit_code == 0 and "revision 0001" in r.output
+    assert r.exit_code == 0 and "revision 0002" in r.output
     r = run(runner, "teams", "add", "acme-web", "--org", "acme", "--name", "Acme Web")
     assert r.exit_code == 0, r.output
     r = run(runner, "teams", "connect", "acme-web", "--token-env", "GH_TOKEN", env={"GH_TOKEN": CANARY})
@@ -150,3 +150,54 @@ def test_token_never_in_logs_reprs_or_db(runner, gh, caplog):
                 assert all(CANARY not in str(v) for v in row), table.name
     # the simulator saw the token only as a hash prefix
     assert all(CANARY not in str(req) for req in gh.request_log())
+
+
+def test_connect_tells_an_org_problem_with_its_fix_and_stores_the_token(runner, gh):
+    """The token is fine but the org's usage-metrics policy is off: told at connect time, with the fix
+    naming the team; the team waits in insufficient_licenses and the license probe reconnects it."""
+    gh.set_org("tiny", {"tokens": ["tiny-token"], "seats": 3, "metrics_policy": False})
+    run(runner, "teams", "add", "tiny", "--org", "tiny", "--name", "Tiny")
+    r = run(runner, "teams", "connect", "tiny", "--token-env", "T", env={"T": "tiny-token"})
+    assert r.exit_code == 0, r.output
+    assert "verified (3 Copilot seats)" in r.output
+    assert "warning: GitHub refuses the Copilot usage reports of org 'tiny' (policy_disabled)" in r.output
+    assert "fix: " in r.output and "Settings → Copilot → Policies" in r.output
+    t = store().get_team("tiny")
+    assert (t.copilot_status, t.copilot_status_reason, t.onboarding_pipeline_status) == (
+        "insufficient_licenses", "policy_disabled", "syncing_copilot")
+    assert store().active_token(t.id).reveal() == "tiny-token"
+    status = run(runner, "teams", "status", "tiny").output
+    assert "status:    insufficient_licenses (policy_disabled)" in status
+    assert "SLUG" not in status
+
+
+def test_every_hint_names_the_team(runner, gh):
+    run(runner, "teams", "add", "acme-web", "--org", "acme", "--name", "Acme Web")
+    out = run(runner, "teams", "status", "acme-web").output
+    assert "copilot-flow teams connect acme-web --token-env VAR" in out and "SLUG" not in out
+
+
+def test_connect_on_postgresql_without_a_key_says_to_set_the_key(runner, gh, pg_schema_url, monkeypatch):
+    monkeypatch.setenv("COPILOT_FLOW_DATABASE_URL", pg_schema_url)
+    monkeypatch.delenv("COPILOT_FLOW_SECRET_KEY")
+    assert run(runner, "teams", "add", "acme", "--org", "acme", "--name", "Acme").exit_code == 0
+    r = runner.invoke(cli, ["teams", "connect", "acme", "--token-env", "T"], env={"T": CANARY})
+    assert r.exit_code == 2
+    [line] = [x for x in r.output.splitlines() if x.strip()]
+    assert line.startswith("error: no encryption key") and "set COPILOT_FLOW_SECRET_KEY" in line
+    assert "db upgrade" not in line
+    assert store().credential_rows(store().get_team("acme").id) == []
+
+
+def test_an_undecryptable_token_names_the_key_and_the_fix(runner, gh, monkeypatch):
+    from cryptography.fernet import Fernet
+
+    from resources.secrets import CredentialUndecryptable
+
+    run(runner, "teams", "add", "acme", "--org", "acme", "--name", "Acme")
+    assert run(runner, "teams", "connect", "acme", "--token-env", "T", env={"T": CANARY}).exit_code == 0
+    monkeypatch.setenv("COPILOT_FLOW_SECRET_KEY", Fernet.generate_key().decode())
+    with pytest.raises(CredentialUndecryptable) as err:
+        store().active_token(store().get_team("acme").id)
+    text = str(err.value)
+    assert "COPILOT_FLOW_SECRET_KEY" in text and "teams connect" in text and CANARY not in text

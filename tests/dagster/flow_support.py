@@ -33,10 +33,12 @@ from copilot_assets.partitions import TEAMS_PARTITION_NAME
 from copilot_flow.local_runs import all_assets_and_checks
 from resources import tables
 from resources.app_store import StoreResource, store_for
+from resources.flags import COPILOT_FLAG
 from resources.github import GitHubResource
 from resources.llm import AnthropicResource
 from resources.secrets import Secret
 from resources.store import Store, Team
+from resources.sync_policy import SyncPolicyResource
 from simulators import github_data as gd
 from simulators.github import SimState
 
@@ -114,6 +116,8 @@ class Flow:
         from copilot_assets.onboarding import connect_team
 
         self.sim_state.set_org(org, tokens=[token_for(slug)], seats=seats, **org_cfg)
+        if self.store.flag_values(COPILOT_FLAG)[0] is None:  # the master switch (design §9.1): on
+            self.store.set_flag(COPILOT_FLAG, True)
         team = self.store.add_team(slug, name=f"Team {slug}", github_org=org)
         connect_team(self.store, team, Secret(token_for(slug)), base_url=self.sim_url)
         self.instance.add_dynamic_partitions(TEAMS_PARTITION_NAME, [slug])
@@ -133,6 +137,7 @@ class Flow:
             "github": GitHubResource(base_url=self.sim_url, max_attempts=2, backoff_base=0.01,
                                      max_retry_seconds=2.0, timeout_seconds=10.0),
             "llm": AnthropicResource(),
+            "sync_policy": SyncPolicyResource(),
         }
 
     # -- runs

@@ -10,7 +10,8 @@ from flow_support import USAGE, expected_org_day, failed_partitions, mats, step_
 
 
 def test_no_report_day_materializes_empty_and_a_later_204_keeps_stored_rows(flow) -> None:
-    flow.add_team("acme", "acme-org", history_start=(today() - timedelta(days=20)).isoformat())
+    flow.add_team("acme", "acme-org", history_start=(today() - timedelta(days=20)).isoformat(),
+                  not_ready_status="204")
 
     # a day before the org's report history: 204 → materialized as "no report", zero rows
     old = today() - timedelta(days=25)
@@ -19,7 +20,7 @@ def test_no_report_day_materializes_empty_and_a_later_204_keeps_stored_rows(flow
     md = mats(result)[f"{old.isoformat()}|acme"]
     assert md["no_report"] is True and md["rows_written"] == 0
     assert flow.count("copilot_usage_daily", "acme", old) == 0
-    assert [o["outcome"] for o in flow.observations("acme", old)] == ["no_report"]
+    assert [o["outcome"] for o in flow.observations("acme", old)] == ["http_204"]
     assert [r["status"] for r in flow.requests("acme") if r["endpoint_kind"] == "organization-1-day"][-1] == 204
 
     # a day with rows; then GitHub answers 204 for it (no_content fault): the rows stay as they were
@@ -27,14 +28,15 @@ def test_no_report_day_materializes_empty_and_a_later_204_keeps_stored_rows(flow
     assert flow.team_day("acme", day, USAGE).success
     before = flow.snapshot("acme", day)
     assert before["copilot_usage_daily"][0]["daily_active_users"] == expected_org_day("acme-org", day)["dau"]
-    flow.set_org("acme", history_start=(today() - timedelta(days=20)).isoformat(),
+    flow.set_org("acme", history_start=(today() - timedelta(days=20)).isoformat(), not_ready_status="204",
                  faults=[{"mode": "no_content", "endpoint": "organization-1-day", "days": [day.isoformat()]}])
     again = flow.team_day("acme", day, USAGE)
     assert again.success
     md = mats(again)[f"{day.isoformat()}|acme"]
     assert md["no_report"] is True and md["rows_written"] == 0
+    assert (md["rows_kept"], md["day_state"], md["no_report_reason"]) == (True, "data", "http_204")
     assert flow.snapshot("acme", day) == before
-    assert [o["outcome"] for o in flow.observations("acme", day)] == ["no_report"]
+    assert [o["outcome"] for o in flow.observations("acme", day)] == ["http_204"]
     assert flow.materialized(USAGE) == {f"{old.isoformat()}|acme", f"{day.isoformat()}|acme"}
 
 

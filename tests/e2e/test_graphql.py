@@ -115,6 +115,7 @@ def test_webserver_graphql_reports_the_materialized_team_day(tmp_path, monkeypat
 
     store = Store()  # the default SQLite under the per-test COPILOT_FLOW_HOME
     store.upgrade()
+    store.set_flag("integration_copilot_enabled", True)
     team = store.add_team("acme", name="Acme", github_org="acme-corp")
     connect_team(store, team, Secret(TOKEN), verify=False)
     assert store.get_team("acme").copilot_status == "connected"

@@ -8,6 +8,7 @@ it mid-write.
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -32,7 +33,10 @@ def main(store_url: str, sim_url: str, team: str, day: str, marker: str | None) 
             if isinstance(clauseelement, sa.sql.dml.Delete) and clauseelement.table.name in tables.TEAM_DAY_TABLES:
                 deletes.append(clauseelement.table.name)
                 if len(deletes) == 2:
-                    Path(marker).write_text(",".join(deletes))
+                    # atomically: the parent polls for the marker and must never read it half-written
+                    tmp = Path(marker).with_suffix(".tmp")
+                    tmp.write_text(",".join(deletes))
+                    os.replace(tmp, marker)
                     time.sleep(120)  # the parent kills us here
 
         sa.event.listen(sa.engine.Engine, "after_execute", freeze)
