@@ -201,3 +201,19 @@ def test_an_undecryptable_token_names_the_key_and_the_fix(runner, gh, monkeypatc
         store().active_token(store().get_team("acme").id)
     text = str(err.value)
     assert "COPILOT_FLOW_SECRET_KEY" in text and "teams connect" in text and CANARY not in text
+
+
+def test_connect_follows_githubs_redirects(runner, gh):
+    """GitHub documents that any API request may be redirected: connect follows them (same host, with
+    the token) for both the billing read and the report check."""
+    gh.set_org("acme", {"tokens": [CANARY], "seats": 12,
+                        "faults": [{"mode": "redirect", "endpoint": "billing", "times": 1},
+                                   {"mode": "redirect", "endpoint": "organization-1-day", "times": 1, "status": 307}]})
+    run(runner, "teams", "add", "acme", "--org", "acme", "--name", "Acme")
+    r = run(runner, "teams", "connect", "acme", "--token-env", "T", env={"T": CANARY})
+    assert r.exit_code == 0, r.output
+    assert "verified (12 Copilot seats)" in r.output and "warning" not in r.output
+    log = [(q["endpoint_kind"], q["status"]) for q in gh.request_log() if q["org"] == "acme"]
+    assert ("billing", 301) in log and ("billing", 200) in log
+    assert ("organization-1-day", 307) in log and ("organization-1-day", 200) in log
+    assert store().get_team("acme").copilot_status == "connected"
