@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from copilot_assets import status as sm
 from copilot_assets.team_health import apply_event
-from resources import config
+from resources import settings
 from resources.github_errors import CopilotAccessDenied, GitHubError, NotFound, TokenRevoked
 from resources.secrets import Secret
 from resources.store import Store, Team
@@ -46,7 +46,7 @@ def verify_token(team: Team, token: Secret, base_url: str | None = None) -> Veri
     raised: the token is fine and is stored, and the team waits in ``insufficient_licenses`` with the fix."""
     from resources.github import GitHubResource
 
-    gh = GitHubResource(base_url=base_url or config.github_api_url(), max_attempts=2, max_retry_seconds=10,
+    gh = GitHubResource(base_url=base_url or settings.github_api_url(), max_attempts=2, max_retry_seconds=10,
                         rate_limit_budget_seconds=30)
     org = team.github_org
     try:

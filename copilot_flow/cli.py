@@ -6,7 +6,6 @@ Tokens are read from an environment variable or stdin, never from argv, and neve
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -15,6 +14,7 @@ from typing import Any
 
 import click
 
+from resources import settings
 from resources.secrets import Secret, SecretKeyMissing
 from resources.validation import InvalidInput
 
@@ -75,7 +75,7 @@ def db() -> None:
 @friendly_errors
 def db_upgrade() -> None:
     """Apply Alembic migrations up to head (idempotent)."""
-    from resources.config import redact_url
+    from resources.settings import redact_url
 
     store = _store()
     click.echo(f"app store at {redact_url(store.url)} is at revision {store.current_revision()}")
@@ -99,9 +99,9 @@ def teams_add(slug: str, org: str, name: str) -> None:
 
 def _read_token(token_env: str | None) -> Secret:
     if token_env:
-        if token_env not in os.environ:
+        value = settings.env_raw(token_env)
+        if value is None:
             raise InvalidInput(f"environment variable {token_env} is not set")
-        value = os.environ[token_env]
     else:
         if sys.stdin is None or sys.stdin.isatty():
             raise InvalidInput("no token: pass --token-env VAR or pipe the token on stdin")

@@ -46,9 +46,9 @@ def _say(msg: str) -> None:
 
 
 def prepare_home() -> tuple[Path, Path]:
-    from resources import config
+    from resources import settings
 
-    home = config.home()
+    home = settings.home()
     marker = home / ".demo"
     db = home / "copilot_flow.db"
     dagster_home = home / "dagster_home"

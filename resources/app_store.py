@@ -6,7 +6,7 @@ import threading
 
 import dagster as dg
 
-from resources import config
+from resources import settings
 from resources.store import Store
 
 _STORES: dict[str, Store] = {}
@@ -14,7 +14,7 @@ _LOCK = threading.Lock()
 
 
 def store_for(url: str | None = None) -> Store:
-    url = config.normalize_database_url(url or config.database_url())
+    url = settings.normalize_database_url(url or settings.database_url())
     with _LOCK:
         store = _STORES.get(url)
         if store is None:

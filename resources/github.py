@@ -42,6 +42,7 @@ import dagster as dg
 import httpx
 from pydantic import Field, field_validator
 
+from resources import settings
 from resources.github_errors import (
     CopilotAccessDenied,
     DownloadLinkExpired,
@@ -54,9 +55,9 @@ from resources.github_errors import (
     TokenRevoked,
 )
 
-PUBLIC_API_URL = "https://api.github.com"
+PUBLIC_API_URL = settings.DEFAULT_GITHUB_API_URL
 API_VERSION = "2026-03-10"
-ENV_API_URL = "COPILOT_FLOW_GITHUB_API_URL"
+ENV_API_URL = settings.GITHUB_API_URL_ENV
 LATEST_REPORTS = ("organization-28-day", "users-28-day")
 # GitHub added the org endpoint user-teams-1-day on 2026-05-14 (reference §1.1; there is no 28-day variant).
 # One production client (navikt) saw data only from 2026-05-15; whether earlier days are served is
@@ -84,7 +85,7 @@ T = TypeVar("T")
 
 
 def default_base_url() -> str:
-    return (os.environ.get(ENV_API_URL) or "").strip() or PUBLIC_API_URL
+    return settings.github_api_url()
 
 
 def parse_user_teams_floor(value: str | None) -> date | None:

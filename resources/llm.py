@@ -7,14 +7,15 @@ e.g. ``simulators/anthropic.py``. Without a key, insights fall back to rules.
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import dagster as dg
 from pydantic import Field
 
-MODEL_ENV = "COPILOT_FLOW_LLM_MODEL"
-API_KEY_ENV = "ANTHROPIC_API_KEY"
+from resources import settings
+
+MODEL_ENV = settings.LLM_MODEL_ENV
+API_KEY_ENV = settings.ANTHROPIC_API_KEY_ENV
 DEFAULT_MODEL = "claude-sonnet-5-5"
 """A current model id. (``claude-sonnet-4-5`` is in the SDK's DEPRECATED_MODELS, end of life
 2026-11-30, so it is not the default; set ``COPILOT_FLOW_LLM_MODEL`` to choose another.)"""
@@ -46,11 +47,11 @@ class AnthropicResource(dg.ConfigurableResource):
     cache_ttl: str = Field(default="5m", description='Prompt-cache TTL of the shared prefix: "5m" or "1h".')
 
     def model_id(self) -> str:
-        return self.model or os.environ.get(MODEL_ENV, "").strip() or DEFAULT_MODEL
+        return self.model or settings.llm_model() or DEFAULT_MODEL
 
     def configured(self) -> bool:
         """Whether ``ANTHROPIC_API_KEY`` is set (the SDK reads it; we never hold it in config)."""
-        return bool(os.environ.get(API_KEY_ENV, "").strip())
+        return settings.anthropic_key_set()
 
     def client(self) -> Any:
         import anthropic

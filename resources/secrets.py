@@ -13,7 +13,9 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
 
-KEY_ENV = "COPILOT_FLOW_SECRET_KEY"
+from resources import settings
+
+KEY_ENV = settings.SECRET_KEY_ENV
 KEY_FILE_NAME = "secret.key"
 
 
@@ -86,7 +88,7 @@ def ensure_key_file(home: Path) -> Path:
 
 
 def load_key(home: Path | None = None) -> bytes:
-    value = os.environ.get(KEY_ENV, "").strip()
+    value = settings.secret_key()
     if value:
         return value.encode()
     if home is not None and key_file(home).exists():

@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from resources import config, tables
+from resources import settings, tables
 from resources.flags import KNOWN_FLAGS, FlagDecision, resolve
 from resources.secrets import CredentialUndecryptable, Secret, SecretBox, SecretKeyMissing, ensure_key_file, load_key
 from resources.tables import (
@@ -112,7 +112,7 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 
 def make_engine(url: str) -> Engine:
-    url = config.normalize_database_url(url)
+    url = settings.normalize_database_url(url)
     if url.startswith("sqlite"):
         engine = sa.create_engine(url, connect_args={"timeout": 30}, poolclass=sa.pool.NullPool)
         sa.event.listen(engine, "connect", _sqlite_pragmas)
@@ -124,13 +124,13 @@ class Store:
     """Typed access to the app store. Cheap to build; share one per process."""
 
     def __init__(self, url: str | None = None, *, secret_key: bytes | None = None) -> None:
-        self.url = config.normalize_database_url(url or config.database_url())
+        self.url = settings.normalize_database_url(url or settings.database_url())
         self.engine = make_engine(self.url)
         self._secret_key = secret_key
         self._box: SecretBox | None = None
 
     def __repr__(self) -> str:
-        return f"Store({config.redact_url(self.url)})"
+        return f"Store({settings.redact_url(self.url)})"
 
     # ------------------------------------------------------------------ schema
     def upgrade(self) -> None:
@@ -157,7 +157,7 @@ class Store:
             key = self._secret_key
             if key is None:
                 if self.url.startswith("sqlite"):
-                    home = config.home()
+                    home = settings.home()
                     try:
                         key = load_key(home)
                     except SecretKeyMissing:

@@ -39,3 +39,42 @@ def test_dagster_definitions_validate(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "All code locations passed validation" in proc.stderr + proc.stdout
+
+
+ENV_FIELDS = {("store", "database_url"): "COPILOT_FLOW_DATABASE_URL",
+              ("github", "base_url"): "COPILOT_FLOW_GITHUB_API_URL"}
+
+
+def test_the_ui_shows_env_var_names_never_their_values(tmp_path):
+    """Every resource field read from the environment is a ``dg.EnvVar``: the repository snapshot the UI
+    renders names the variable, and the value (a database URL's password) is nowhere in it."""
+    script = """
+import json
+from dagster._core.remote_representation.external_data import RepositorySnap
+from dagster._serdes import serialize_value
+from definitions import defs
+snap = RepositorySnap.from_def(defs.get_repository_def())
+out = {r.name: {k: getattr(v, "name", None) if type(v).__name__ == "ResourceConfigEnvVarSnap" else ["value", v]
+                for k, v in r.configured_values.items()} for r in snap.resources}
+print(json.dumps({"fields": out, "serialized": serialize_value(snap)}))
+"""
+    env = {**os.environ, "DAGSTER_HOME": str(tmp_path),
+           "COPILOT_FLOW_DATABASE_URL": "postgresql://analytics:Sup3rSecretPw@db.internal/copilot",
+           "COPILOT_FLOW_GITHUB_API_URL": "https://github.example.internal/api/v3"}
+    proc = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=180)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    import json
+
+    got = json.loads(proc.stdout.strip().splitlines()[-1])
+    for (resource, field), var in ENV_FIELDS.items():
+        assert got["fields"][resource][field] == var, (resource, field, got["fields"][resource])
+    assert "Sup3rSecretPw" not in got["serialized"]
+    assert "github.example.internal" not in got["serialized"]
+    # without the variables the fields keep their defaults (the embedded store, the public API)
+    bare = {k: v for k, v in env.items() if k not in ENV_FIELDS.values()}
+    proc = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=bare, capture_output=True, text=True,
+                          timeout=180)
+    got = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert got["fields"]["github"]["base_url"] == ["value", '"https://api.github.com"']
+    assert "database_url" not in got["fields"]["store"] or got["fields"]["store"]["database_url"] == ["value", '""']

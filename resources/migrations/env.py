@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from resources import config as app_config
+from resources import settings as app_config
 from resources.tables import metadata
 
 target_metadata = metadata

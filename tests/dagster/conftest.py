@@ -27,7 +27,7 @@ def pg_flow(tmp_path, sim, pg_available: str) -> Iterator[tuple[Flow, str, str]]
     """Dagster instance storage AND app store on PostgreSQL, each in its own fresh schema (xdist-safe).
 
     The instance storages are the repo's own dagster.postgres.yaml, with this test's URL."""
-    from resources.config import normalize_database_url
+    from resources.settings import normalize_database_url
 
     base = normalize_database_url(pg_available)
     with pg_schema(base) as (instance_url, instance_schema), pg_schema(base) as (store_url, _):

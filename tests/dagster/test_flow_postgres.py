@@ -64,8 +64,8 @@ def test_team_day_on_a_postgres_instance_and_postgres_store(pg_flow) -> None:
 def test_pooled_event_log_refuses_a_bad_pool_config(pg_available) -> None:
     import pytest
 
-    from resources.config import normalize_database_url
     from resources.dagster_storage import PooledPostgresEventLogStorage
+    from resources.settings import normalize_database_url
 
     with pytest.raises(ValueError, match=r"pool_size must be ≥ 1.*got pool_size=0"):
         PooledPostgresEventLogStorage(normalize_database_url(pg_available), should_autocreate_tables=False,

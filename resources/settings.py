@@ -1,0 +1,91 @@
+"""Settings: the one module that reads the environment. Every variable the product reads is named here
+(and in the README's configuration table); resources take their values from here, or from ``dg.EnvVar`` in
+``definitions.py`` so the Dagster UI shows which variable feeds a field, never its value.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+HOME_ENV = "COPILOT_FLOW_HOME"
+DATABASE_URL_ENV = "COPILOT_FLOW_DATABASE_URL"
+SECRET_KEY_ENV = "COPILOT_FLOW_SECRET_KEY"  # noqa: S105 - a variable name, not a secret
+GITHUB_API_URL_ENV = "COPILOT_FLOW_GITHUB_API_URL"
+LLM_MODEL_ENV = "COPILOT_FLOW_LLM_MODEL"
+ANTHROPIC_API_KEY_ENV = "ANTHROPIC_API_KEY"  # read by the anthropic SDK itself; we only check it is set
+ANTHROPIC_BASE_URL_ENV = "ANTHROPIC_BASE_URL"  # read by the anthropic SDK itself
+DAGSTER_HOME_ENV = "DAGSTER_HOME"
+DAGSTER_PG_URL_ENV = "DAGSTER_PG_URL"  # read by dagster.postgres.yaml
+
+DEFAULT_HOME = ".copilot-flow"
+DEFAULT_GITHUB_API_URL = "https://api.github.com"
+
+
+def env(name: str) -> str:
+    """A variable's value, stripped; "" when unset."""
+    return os.environ.get(name, "").strip()
+
+
+def env_raw(name: str) -> str | None:
+    """A variable's value as set (None when unset), e.g. the one `teams connect --token-env` names."""
+    return os.environ.get(name)
+
+
+def is_set(name: str) -> bool:
+    return bool(env(name))
+
+
+def home() -> Path:
+    """``$COPILOT_FLOW_HOME`` (default ``./.copilot-flow``), created on first use."""
+    path = Path(env(HOME_ENV) or DEFAULT_HOME).expanduser().resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def database_url() -> str:
+    """App store URL: ``COPILOT_FLOW_DATABASE_URL`` or a SQLite file under the home."""
+    url = env(DATABASE_URL_ENV)
+    if url:
+        return normalize_database_url(url)
+    return f"sqlite:///{home() / 'copilot_flow.db'}"
+
+
+def normalize_database_url(url: str) -> str:
+    """SQLAlchemy 2.1 maps bare ``postgresql://`` to psycopg 3, which is not installed: use psycopg2."""
+    for bare in ("postgresql://", "postgres://"):
+        if url.startswith(bare):
+            return "postgresql+psycopg2://" + url[len(bare):]
+    return url
+
+
+def github_api_url() -> str:
+    return env(GITHUB_API_URL_ENV) or DEFAULT_GITHUB_API_URL
+
+
+def secret_key() -> str:
+    """The Fernet key for tokens at rest ("" when unset)."""
+    return env(SECRET_KEY_ENV)
+
+
+def llm_model() -> str:
+    return env(LLM_MODEL_ENV)
+
+
+def anthropic_key_set() -> bool:
+    return is_set(ANTHROPIC_API_KEY_ENV)
+
+
+def redact_url(url: str) -> str:
+    """A database URL safe to print: the password is masked."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "<unparseable database url>"
+
+
+# every variable the product reads, for the README's table and its test
+ENV_VARS = (HOME_ENV, DATABASE_URL_ENV, SECRET_KEY_ENV, GITHUB_API_URL_ENV, LLM_MODEL_ENV, ANTHROPIC_API_KEY_ENV,
+            ANTHROPIC_BASE_URL_ENV, DAGSTER_HOME_ENV, DAGSTER_PG_URL_ENV)
