@@ -12,13 +12,20 @@ from typing import Any
 import dagster as dg
 
 from copilot_assets import parsing
-from copilot_assets.checks import USAGE_CHECK_SPECS, usage_check_results
-from copilot_assets.outcomes import FATAL_KINDS
+from copilot_assets.checks import (
+    SEATS_CHECK_SPECS,
+    USAGE_CHECK_SPECS,
+    USER_USAGE_CHECK_SPECS,
+    seats_check_results,
+    usage_check_results,
+    user_usage_check_results,
+)
+from copilot_assets.metadata import preview_md
 from copilot_assets.partitions import TeamDay, team_day_partitions
-from copilot_assets.sync import DayResult, TeamSync, preview_md, run_sync_asset
+from copilot_assets.sync import DayResult, TeamSync, run_sync_asset
 from resources.app_store import StoreResource
 from resources.github import USER_TEAMS_FLOOR_CONFIG, USER_TEAMS_REPORT, GitHubResource
-from resources.github_errors import GitHubError
+from resources.github_errors import FATAL_KINDS, GitHubError
 from resources.schemas import asset_column_schema
 
 GITHUB_POOL = "github_api"
@@ -244,11 +251,12 @@ def _user_teams_not_offered(sync: TeamSync, day: date, log: Any) -> str | None:
     "user-teams-1-day is not asked for before GitHubResource.user_teams_available_from (default 2026-05-14, "
     "when GitHub added it): those days get per-user rows only.",
     kinds={"github", "sql"},
+    check_specs=USER_USAGE_CHECK_SPECS,
     metadata={"dagster/column_schema": asset_column_schema("copilot_user_usage")},
     **COMMON,
 )
 def copilot_user_usage(context: dg.AssetExecutionContext, store: StoreResource, github: GitHubResource):
-    yield from run_sync_asset(context, store, github, fetch_user_usage_day)
+    yield from run_sync_asset(context, store, github, fetch_user_usage_day, check_results=user_usage_check_results)
 
 
 # ----------------------------------------------------------------------------- copilot_seats
@@ -286,11 +294,12 @@ def fetch_seats_day(sync: TeamSync, day: date, log: Any) -> DayResult:
     + SEAT_HISTORY_NOTE + "; older dates are skipped with that reason in the log. 'Never used' = no "
     "last_activity_at (GitHub also clears it after 90 idle days); dormant = last activity > 30 days ago.",
     kinds={"github", "sql"},
+    check_specs=SEATS_CHECK_SPECS,
     metadata={"dagster/column_schema": asset_column_schema("copilot_seats")},
     **COMMON,
 )
 def copilot_seats(context: dg.AssetExecutionContext, store: StoreResource, github: GitHubResource):
-    yield from run_sync_asset(context, store, github, fetch_seats_day)
+    yield from run_sync_asset(context, store, github, fetch_seats_day, check_results=seats_check_results)
 
 
 COPILOT_ASSETS = [copilot_usage, copilot_user_usage, copilot_seats]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from copilot_assets.statuses import CONNECTED
 from resources.flags import COPILOT_FLAG, resolve
 from resources.store import Store, Team
 
@@ -28,7 +29,7 @@ def syncable_teams(store: Store) -> Eligibility:
     out = Eligibility()
     global_value, overrides = store.flag_values(COPILOT_FLAG)
     for t in store.list_teams():
-        if t.copilot_status != "connected":
+        if t.copilot_status != CONNECTED:
             out.skipped[t.slug] = f"status {t.copilot_status}" + (f" ({t.copilot_status_reason})"
                                                                    if t.copilot_status_reason else "")
             continue

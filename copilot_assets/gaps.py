@@ -14,11 +14,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from copilot_assets.outcomes import NIGHTLY_WINDOW_DAYS
+from copilot_assets.metrics import NIGHTLY_WINDOW_DAYS
 from resources.store import Store
 
 GAP_ASSETS = ("copilot_usage", "copilot_user_usage")  # seats cannot be backfilled: GitHub keeps no history
-DEFAULT_GAP_HORIZON_DAYS = 28
 DONE_STATES = ("data", "confirmed_empty")
 
 
@@ -103,7 +102,6 @@ def plan_gap_runs(missing: Mapping[str, Mapping[str, Sequence[date]]], team_orde
 
 
 __all__ = [
-    "DEFAULT_GAP_HORIZON_DAYS",
     "GAP_ASSETS",
     "GapRun",
     "consecutive_runs",

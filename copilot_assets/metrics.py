@@ -7,6 +7,20 @@ from __future__ import annotations
 
 ACCEPTANCE_RATE_DIGITS = 4
 
+# Thresholds and windows: one definition each (ingestion, automation, insights and docs use these names)
+WINDOW_DAYS = 28
+"""GitHub's latest-report window: onboarding pulls it, coverage and insight facts are measured over it, and
+the nightly's gap horizon defaults to it."""
+NIGHTLY_WINDOW_DAYS = 3
+"""The nightly on day D re-pulls D-3..D-1: GitHub settles a day within about three UTC days."""
+GITHUB_TEAM_MIN_USERS = 5
+"""GitHub leaves GitHub teams with fewer Copilot users out of user-teams-1-day; below it a team's rows are
+flagged ``below_threshold`` and never described individually in an insight."""
+DORMANT_DAYS = 30
+"""A seat whose last activity is more than this many days before the snapshot is dormant."""
+ACTIVITY_CLEARED_DAYS = 90
+"""GitHub clears a seat's ``last_activity_at`` after this many idle days ("never used" includes those)."""
+
 
 def acceptance_rate(generated: int | None, accepted: int | None) -> float | None:
     """Share of Copilot code generations that were accepted, in [0, 1], rounded to 4 decimals.
@@ -26,4 +40,12 @@ def acceptance_rate(generated: int | None, accepted: int | None) -> float | None
     return round(min(accepted, generated) / generated, ACCEPTANCE_RATE_DIGITS)
 
 
-__all__ = ["ACCEPTANCE_RATE_DIGITS", "acceptance_rate"]
+__all__ = [
+    "ACCEPTANCE_RATE_DIGITS",
+    "ACTIVITY_CLEARED_DAYS",
+    "DORMANT_DAYS",
+    "GITHUB_TEAM_MIN_USERS",
+    "NIGHTLY_WINDOW_DAYS",
+    "WINDOW_DAYS",
+    "acceptance_rate",
+]

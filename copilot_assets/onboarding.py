@@ -92,7 +92,7 @@ def connect_team(store: Store, team: Team, token: Secret, *, verify: bool = True
     check = verify_token(team, token, base_url) if verify else None
     credential_id = store.store_credential(team.id, token, verified=verify)
     now = datetime.now(UTC)
-    event = sm.CredentialVerified(at=now) if team.copilot_status == "token_revoked" else sm.Connected(at=now)
+    event = sm.CredentialVerified(at=now) if team.copilot_status == sm.TOKEN_REVOKED else sm.Connected(at=now)
     apply_event(store, team, event, actor="cli")
     lines: list[str] = []
     if check is not None and check.report_denied is not None:

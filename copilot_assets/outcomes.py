@@ -20,17 +20,17 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from copilot_assets import status as sm
+from copilot_assets.metrics import NIGHTLY_WINDOW_DAYS
 from copilot_assets.team_health import apply_event
+from resources.github_errors import FATAL_KINDS
 from resources.store import Store, UnknownTeam
 
-NIGHTLY_WINDOW_DAYS = 3  # design §9.4: the nightly on day D pulls D-3..D-1
 RUN_TRIGGER_TAG = "copilot/trigger"  # nightly | onboarding | gapfill | (none: UI, backfill)
 NIGHT_TAG = "copilot/night"  # the nightly tick's date, YYYY-MM-DD: strikes follow the night, not the clock
 TEAM_TAG = "copilot/team"
-FATAL_KINDS = ("token_revoked", "access_denied")  # the rest of a team's days are not attempted after these
 # failures that are not GitHub's answer about the team: never a strike, never a status change
 NOT_GITHUB_KINDS = ("unknown_team", "team_disabled", "flag_off", "credential_missing", "credential_undecryptable")
-SEVERITY = {"token_revoked": 3, "access_denied": 2}
+SEVERITY = {FATAL_KINDS[0]: 3, FATAL_KINDS[1]: 2}  # the worst of a team's failures in a run decides
 
 
 def strike_window(tags: dict[str, str], created_at: datetime) -> tuple[date, date]:
@@ -145,8 +145,6 @@ def apply_failures(
 
 
 __all__ = [
-    "FATAL_KINDS",
-    "NIGHTLY_WINDOW_DAYS",
     "NIGHT_TAG",
     "NOT_GITHUB_KINDS",
     "RUN_TRIGGER_TAG",

@@ -14,7 +14,7 @@ import dagster as dg
 from copilot_assets.eligibility import syncable_teams
 from copilot_assets.gaps import gap_window, missing_days, plan_gap_runs
 from copilot_assets.jobs import MAX_TEAMS_PER_RUN, consecutive_chunks, copilot_sync_job, range_run_request
-from copilot_assets.outcomes import NIGHTLY_WINDOW_DAYS
+from copilot_assets.metrics import NIGHTLY_WINDOW_DAYS
 from copilot_assets.partitions import TEAMS_PARTITION_NAME
 from resources.app_store import StoreResource
 from resources.flags import COPILOT_FLAG

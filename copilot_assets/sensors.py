@@ -16,8 +16,10 @@ import dagster as dg
 from copilot_assets import status as sm
 from copilot_assets.failure_sensor import run_failures
 from copilot_assets.jobs import INSIGHTS_KEY, SYNC_KEYS, range_run_request
+from copilot_assets.metrics import WINDOW_DAYS
 from copilot_assets.outcomes import RUN_TRIGGER_TAG, TEAM_TAG
 from copilot_assets.partitions import TEAMS_PARTITION_NAME, team_partitions
+from copilot_assets.statuses import CONNECTED, INSUFFICIENT_LICENSES, REASON_CREDENTIAL_UNDECRYPTABLE, TOKEN_REVOKED
 from copilot_assets.team_health import apply_event
 from resources.app_store import StoreResource
 from resources.flags import COPILOT_FLAG
@@ -27,7 +29,7 @@ from resources.secrets import CredentialUndecryptable
 from resources.store import Store, Team
 from resources.validation import InvalidInput, validate_slug
 
-ONBOARDING_DAYS = 28
+ONBOARDING_DAYS = WINDOW_DAYS
 ONBOARDING_TAG = "copilot/onboarding"
 ONBOARDING_STEP_TAG = "copilot/onboarding_step"
 ONBOARDING_CYCLE_TAG = "copilot/onboarding_cycle"
@@ -43,13 +45,13 @@ def credential_health(store: Store) -> list[str]:
     lines: list[str] = []
     now = datetime.now(UTC)
     for t in store.list_teams():
-        if t.copilot_status == "connected":
+        if t.copilot_status == CONNECTED:
             problem = store.credential_problem(t.id)
             if problem is not None:
                 tr = apply_event(store, t, sm.CredentialUnusable(at=now, reason=problem), actor="copilot_teams_sensor")
                 if tr is not None and tr.changed:
                     lines.append(f"team {t.slug}: connected -> token_revoked ({problem})")
-        elif t.copilot_status == "token_revoked" and t.copilot_status_reason == sm.REASON_CREDENTIAL_UNDECRYPTABLE:
+        elif t.copilot_status == TOKEN_REVOKED and t.copilot_status_reason == REASON_CREDENTIAL_UNDECRYPTABLE:
             if store.credential_problem(t.id) is None:
                 tr = apply_event(store, t, sm.CredentialUsable(at=now), actor="copilot_teams_sensor")
                 if tr is not None and tr.changed:
@@ -166,7 +168,7 @@ def copilot_onboarding_sensor(context: dg.SensorEvaluationContext, store: StoreR
             continue  # queued or in progress
         tags = {ONBOARDING_TAG: t.slug, ONBOARDING_STEP_TAG: step, ONBOARDING_CYCLE_TAG: _cycle(t)}
         if step == "syncing_copilot":
-            if t.copilot_status != "connected":
+            if t.copilot_status != CONNECTED:
                 s.set_onboarding(t.id, nxt)
                 moved.append(f"{t.slug}: not connected ({t.copilot_status}"
                              + (f", {t.copilot_status_reason}" if t.copilot_status_reason else "")
@@ -237,7 +239,7 @@ def probe_team(github: GitHubResource, store: Store, team: Team) -> str:
 def copilot_license_probe(context: dg.SensorEvaluationContext, store: StoreResource, github: GitHubResource):
     s = store.get()
     lines = []
-    for t in s.list_teams(status="insufficient_licenses"):
+    for t in s.list_teams(status=INSUFFICIENT_LICENSES):
         flag = s.flag_for_team(COPILOT_FLAG, t.id)
         if not flag.enabled:  # the master switch means no GitHub calls
             lines.append(f"{t.slug}: not probed ({COPILOT_FLAG}: {flag.reason})")

@@ -34,110 +34,20 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
-from resources.github_errors import ACCESS_DENIED_REASONS
-
-DISABLED = "disabled"
-CONNECTED = "connected"
-INSUFFICIENT_LICENSES = "insufficient_licenses"
-TOKEN_REVOKED = "token_revoked"  # noqa: S105 - a status name, not a secret
-STATUSES = (DISABLED, CONNECTED, INSUFFICIENT_LICENSES, TOKEN_REVOKED)
-
-STRIKES_LIMIT = 3
-
-REASON_BAD_CREDENTIALS = "bad_credentials"
-REASON_REPEATED_FAILURES = "repeated_failures"
-REASON_NO_SUBSCRIPTION = "no_subscription"
-REASON_CREDENTIAL_MISSING = "credential_missing"
-REASON_CREDENTIAL_UNDECRYPTABLE = "credential_undecryptable"
-CREDENTIAL_REASONS = (REASON_CREDENTIAL_MISSING, REASON_CREDENTIAL_UNDECRYPTABLE)
-
-_CONNECT_CMD = "`copilot-flow teams connect {team} --token-env VAR`"
-_PROBE = "the license probe (every 6 h) returns the team to connected as soon as a report call answers"
-
-REMEDIATION_HINTS: dict[str, str] = {
-    # --- reasons (GitHub's own 403/404/422 causes, design §9 decision 12; no seat-count rule)
-    REASON_BAD_CREDENTIALS: (
-        "The GitHub token was revoked or expired: an org owner reconnects with "
-        f"{_CONNECT_CMD}. Nightly syncs for this team are stopped until then."
-    ),
-    REASON_NO_SUBSCRIPTION: (
-        "The organization has no Copilot Business or Enterprise subscription (GitHub: 'Copilot Business is "
-        "not enabled for this organization'): an org owner subscribes and assigns seats under Settings → "
-        f"Copilot → Access; {_PROBE}."
-    ),
-    "policy_disabled": (
-        "The organization's 'Copilot usage metrics' policy is disabled: an org owner enables Settings → "
-        "Copilot → Policies → Copilot usage metrics (or the enterprise enables it everywhere under AI "
-        f"Controls → Copilot → Metrics); {_PROBE}."
-    ),
-    "insufficient_permissions": (
-        "The token's user is not an owner of the organization and holds no role with "
-        "'View Organization Copilot Metrics': reconnect with an org owner's token via "
-        f"{_CONNECT_CMD}, or an owner grants that role; {_PROBE}."
-    ),
-    "missing_scope": (
-        "The token lacks a scope: a classic token or OAuth app needs read:org (or manage_billing:copilot); "
-        "a fine-grained token needs 'Organization Copilot metrics: read' and 'GitHub Copilot Business: "
-        f"read'. Reconnect with such a token via {_CONNECT_CMD}."
-    ),
-    "sso_required": (
-        "The organization uses SAML single sign-on and the token is not authorized for it: authorize the "
-        "token for the organization in GitHub (Settings → Applications / Tokens → Configure SSO); "
-        f"{_PROBE}, or reconnect via {_CONNECT_CMD}."
-    ),
-    "oauth_restricted": (
-        "The organization restricts OAuth app access: an org owner approves this app under Settings → "
-        f"Third-party access → OAuth application policy ({_PROBE}), or connects with a fine-grained token "
-        f"via {_CONNECT_CMD}."
-    ),
-    REASON_REPEATED_FAILURES: (
-        f"{STRIKES_LIMIT} nightly syncs in a row failed (rate limits, GitHub outages or malformed "
-        "reports): check the failed runs in the Dagster UI (Runs, tag copilot/team={team}); "
-        f"{_PROBE}, and the next successful sync (a manual materialization or a backfill of recent days) "
-        "reconnects the team too."
-    ),
-    "unknown": (
-        "GitHub denied access (403) for a reason it did not name: check that the org has Copilot "
-        "Business/Enterprise, the 'Copilot usage metrics' policy is on and the token's user is an org "
-        f"owner; {_PROBE}, or reconnect via {_CONNECT_CMD}."
-    ),
-    REASON_CREDENTIAL_MISSING: (
-        "The team is marked connected but has no active GitHub credential in the app store, so it is not "
-        f"synced: reconnect with {_CONNECT_CMD}."
-    ),
-    REASON_CREDENTIAL_UNDECRYPTABLE: (
-        "The stored GitHub token cannot be decrypted with the configured COPILOT_FLOW_SECRET_KEY, so the team "
-        "is not synced: set COPILOT_FLOW_SECRET_KEY back to the Fernet key the token was encrypted with (the "
-        f"team returns to connected on the next check), or reconnect with {_CONNECT_CMD}."
-    ),
-    # --- statuses (used when the reason is empty or has no hint of its own; a status other than
-    # connected/disabled always carries a reason when the machine put it there)
-    CONNECTED: "Connected: Copilot usage syncs nightly. Nothing to do.",
-    DISABLED: (
-        "Copilot integration is disabled for this team (never connected, or disconnected; stored data is "
-        f"kept). Connect it with {_CONNECT_CMD}."
-    ),
-    TOKEN_REVOKED: (
-        "The GitHub token was revoked or expired: an org owner reconnects with "
-        f"{_CONNECT_CMD}."
-    ),
-    INSUFFICIENT_LICENSES: (
-        "GitHub refuses this organization's Copilot usage reports (no subscription, the usage-metrics policy "
-        f"off, or the token's role or scope): see the reason; {_PROBE}."
-    ),
-}
-HINT_REASONS = tuple(k for k in REMEDIATION_HINTS if k not in STATUSES)
-
-
-def hint_for(status: str, reason: str | None, team: str | None = None) -> str:
-    """The operator-facing remediation hint for a status and its reason, naming the team's slug."""
-    if status in (CONNECTED, DISABLED):
-        text = REMEDIATION_HINTS[status]
-    elif reason and reason in REMEDIATION_HINTS:
-        text = REMEDIATION_HINTS[reason]
-    else:
-        text = REMEDIATION_HINTS.get(status, f"Unknown Copilot status {status!r}: see docs/runbook.md.")
-    return text.replace("{team}", team or "<team>")
+from copilot_assets.hints import REMEDIATION_HINTS, hint_for
+from copilot_assets.statuses import (
+    CONNECTED,
+    CREDENTIAL_REASONS,
+    DISABLED,
+    INSUFFICIENT_LICENSES,
+    REASON_BAD_CREDENTIALS,
+    REASON_CREDENTIAL_UNDECRYPTABLE,
+    REASON_REPEATED_FAILURES,
+    STATUSES,
+    STRIKES_LIMIT,
+    TOKEN_REVOKED,
+)
+from resources.github_errors import ACCESS_DENIED_REASONS, CopilotAccessDenied, TokenRevoked
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -201,11 +111,11 @@ class SyncFailed:
 
     @property
     def is_unauthorized(self) -> bool:
-        return self.error_kind == "token_revoked" or self.http_status == 401
+        return self.error_kind == TokenRevoked.error_kind or self.http_status == 401
 
     @property
     def is_access_denied(self) -> bool:
-        return self.error_kind == "access_denied"
+        return self.error_kind == CopilotAccessDenied.error_kind
 
 
 @dataclass(frozen=True)

@@ -21,19 +21,14 @@ from typing import Any
 import dagster as dg
 
 from copilot_assets import status as sm
-from copilot_assets.outcomes import (
-    FATAL_KINDS,
-    NIGHTLY_WINDOW_DAYS,
-    RUN_TRIGGER_TAG,
-    TEAM_TAG,
-    apply_failures,
-    failed_team_days,
-)
-from copilot_assets.partitions import TeamDay, team_day_key, team_days_of
+from copilot_assets.metadata import failure_lines
+from copilot_assets.outcomes import apply_failures
+from copilot_assets.partitions import TeamDay, team_days_of
+from copilot_assets.statuses import DISABLED
 from copilot_assets.team_health import apply_event
 from resources.flags import COPILOT_FLAG
 from resources.github import GitHubClient, GitHubResource
-from resources.github_errors import GitHubError
+from resources.github_errors import FATAL_KINDS, GitHubError
 from resources.secrets import CredentialUndecryptable
 from resources.store import ActiveCredential, Store, Team, UnknownTeam
 
@@ -102,7 +97,7 @@ def _resolve_team(store: Store, slug: str) -> tuple[Team, ActiveCredential]:
         team = store.get_team(slug)
     except UnknownTeam as exc:
         raise TeamNotSyncable("unknown_team", f"team {slug!r} is not in the app store") from exc
-    if team.copilot_status == "disabled":
+    if team.copilot_status == DISABLED:
         raise TeamNotSyncable("team_disabled", f"team {slug!r} is disabled: connect it first "
                               f"(`copilot-flow teams connect {slug} --token-env VAR`)")
     flag = store.flag_for_team(COPILOT_FLAG, team.id)
@@ -334,26 +329,6 @@ def finish(
         )
 
 
-def failure_lines(records: Sequence[dict[str, Any]], limit: int = 50) -> str:
-    """One line per team and error over its consecutive failed days (``acme 2026-11-04..2026-12-01 (28
-    days): token_revoked (…)``), not one per team-day: a revoked token fails every day of a range alike."""
-    groups: list[list[dict[str, Any]]] = []
-    for rec in records:
-        last = groups[-1][-1] if groups else None
-        if last is not None and (last["team"], last["error_kind"], last.get("message")) == (
-                rec["team"], rec["error_kind"], rec.get("message")):
-            groups[-1].append(rec)
-        else:
-            groups.append([rec])
-    lines = []
-    for g in groups[:limit]:
-        days = g[0]["day"] if len(g) == 1 else f"{g[0]['day']}..{g[-1]['day']} ({len(g)} days)"
-        lines.append(f"- {g[0]['team']} {days}: {g[0]['error_kind']} ({g[0].get('message')})")
-    if len(groups) > limit:
-        lines.append(f"- … and {len(groups) - limit} more (failed_team_days in the metadata has every one)")
-    return "\n".join(lines)
-
-
 def run_sync_asset(
     context: dg.AssetExecutionContext,
     store: Any,
@@ -361,7 +336,7 @@ def run_sync_asset(
     fetch_day: Callable[[TeamSync, date, Any], DayResult],
     *,
     apply_success: bool = False,
-    check_results: Callable[[Any], list[dg.AssetCheckResult]] | None = None,
+    check_results: Callable[[Store, list[TeamDay]], list[dg.AssetCheckResult]] | None = None,
 ) -> Iterator[dg.AssetMaterialization | dg.AssetCheckResult]:
     """The body every Copilot sync asset shares: sync the run's team-days, then report them."""
     s = store.get()
@@ -370,36 +345,18 @@ def run_sync_asset(
                              fetch_day=lambda sync, day: fetch_day(sync, day, context.log),
                              skip_done=already_materialized_in_run(context))
     yield from finish(context, results, store=s, what=what, apply_success=apply_success,
-                      check_results=(lambda: check_results(s.engine)) if check_results else None)
-
-
-def preview_md(rows: Sequence[dict[str, Any]], columns: Sequence[str], limit: int = 5) -> dg.MetadataValue:
-    if not rows:
-        return dg.MetadataValue.md("_no rows_")
-    head = "| " + " | ".join(columns) + " |\n|" + "---|" * len(columns) + "\n"
-    body = "\n".join("| " + " | ".join(_cell(r.get(c)) for c in columns) + " |" for r in rows[:limit])
-    return dg.MetadataValue.md(head + body)
-
-
-def _cell(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return str(value).replace("|", "\\|")[:40] if value is not None else ""
+                      check_results=(lambda: check_results(s, team_days_of(context))) if check_results else None)
 
 
 __all__ = [
-    "NIGHTLY_WINDOW_DAYS",
-    "RUN_TRIGGER_TAG",
-    "TEAM_TAG",
     "DayResult",
+    "TeamNotSyncable",
     "TeamSync",
     "already_materialized_in_run",
-    "failed_team_days",
     "finish",
-    "preview_md",
     "run_created_at",
     "run_started_at",
     "run_sync_asset",
+    "step_will_retry",
     "sync_team_days",
-    "team_day_key",
 ]

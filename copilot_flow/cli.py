@@ -229,17 +229,18 @@ def insights() -> None:
 def insights_show(slug: str, day: str | None) -> None:
     import json
 
-    import sqlalchemy as sa
-
-    from resources.tables import insights as it
+    from resources import queries
     from resources.validation import parse_day
 
     store = _store()
     team = store.get_team(slug)
-    q = sa.select(it).where(it.c.team_id == team.id)
-    q = q.where(it.c.day == parse_day(day)) if day else q.order_by(it.c.day.desc()).limit(1)
     with store.engine.connect() as conn:
-        row = conn.execute(q).mappings().first()
+        if day:
+            d = parse_day(day)
+            rows = queries.team_rows(conn, "insights", team.id, d, d)
+            row = rows[0] if rows else None
+        else:
+            row = queries.latest_team_row(conn, "insights", team.id)
     if row is None:
         raise InvalidInput(f"no insight for team {slug}" + (f" on {day}" if day else "") +
                            " (insights are generated for connected teams after a sync)")

@@ -2,7 +2,8 @@
 
 One row per team-day in [from, to] (every day of the range, also days without data): the team's usage
 row, its seat snapshot of that day (if one was taken) and its insight (if one was written), LEFT JOINed on
-the day. Every query filters by the team's id, so another team's rows can never leak into an export.
+the day. Every query goes through ``resources.queries`` (scoped to the team's id in one place), so another
+team's rows can never leak into an export.
 
 The file is written atomically (a temp file in the target directory, then ``os.replace``): a failure never
 leaves a half-written file, and an existing file is only replaced by a complete one.
@@ -20,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 import sqlalchemy as sa
 
-from resources import tables
+from resources import queries, tables
 from resources.store import Store
 from resources.validation import InvalidInput, parse_day
 
@@ -89,17 +90,12 @@ def validate_request(team: str, start: str, end: str, fmt: str, out: str) -> Exp
     return ExportRequest(team=team, start=d_from, end=d_to, fmt=fmt_l, out=path)
 
 
-def _select(table: sa.Table, cols: list[tuple[str, str]], team_id: int, start: date, end: date) -> sa.Select:
-    return (
-        sa.select(table.c.day, *(table.c[src].label(name) for name, src in cols))
-        .where(table.c.team_id == team_id, table.c.day >= start, table.c.day <= end)
-        .order_by(table.c.day)
-    )
-
-
-def _frame(conn: sa.Connection, query: sa.Select, names: list[str]) -> pd.DataFrame:
-    rows = [dict(r._mapping) for r in conn.execute(query)]
-    frame = pd.DataFrame(rows, columns=["day", *names])
+def _frame(conn: sa.Connection, table: sa.Table, cols: list[tuple[str, str]], team_id: int, start: date,
+           end: date) -> pd.DataFrame:
+    """The team's rows of one table in the range, its columns renamed to the export's names."""
+    rows = queries.team_rows(conn, table, team_id, start, end, ["day", *(src for _, src in cols)])
+    names = [n for n, _ in cols]
+    frame = pd.DataFrame([[r["day"], *(r[src] for _, src in cols)] for r in rows], columns=["day", *names])
     frame["day"] = [d.isoformat() if isinstance(d, date) else str(d)[:10] for d in frame["day"]]
     return frame
 
@@ -113,7 +109,7 @@ def build_frame(store: Store, team_slug: str, start: date, end: date) -> pd.Data
         for table, cols in ((tables.copilot_usage_daily, USAGE_COLUMNS),
                             (tables.copilot_seat_snapshots, SEAT_COLUMNS),
                             (tables.insights, INSIGHT_COLUMNS)):
-            part = _frame(conn, _select(table, cols, team.id, start, end), [n for n, _ in cols])
+            part = _frame(conn, table, cols, team.id, start, end)
             frame = frame.merge(part, on="day", how="left", validate="one_to_one")
     for col in COLUMNS:
         if col == "day" or col in TEXT_COLUMNS:

@@ -9,11 +9,11 @@ import json
 from datetime import UTC, datetime
 
 import dagster as dg
-import sqlalchemy as sa
 
 from copilot_assets.assets import copilot_seats, copilot_usage, copilot_user_usage
 from copilot_assets.outcomes import RUN_TRIGGER_TAG
 from copilot_assets.partitions import team_day_partitions, team_days_of
+from copilot_assets.statuses import CONNECTED
 from insights_assets.facts import Facts
 from insights_assets.generate import (
     InsightResult,
@@ -26,7 +26,7 @@ from insights_assets.generate import (
 from insights_assets.grounding import check_grounding
 from insights_assets.load import load_facts
 from insights_assets.schema import InsightOutput
-from resources import tables
+from resources import queries
 from resources.app_store import StoreResource
 from resources.llm import AnthropicResource
 from resources.schemas import asset_column_schema
@@ -56,12 +56,12 @@ def copilot_insights(context: dg.AssetExecutionContext, store: StoreResource, ll
     results: dict[str, InsightResult] = {}
     for td in team_days_of(context):
         team = s.get_team(td.team)
-        if team.copilot_status != "connected" and not onboarding:
+        if team.copilot_status != CONNECTED and not onboarding:
             context.log.info(f"{td.team} {td.day}: team is {team.copilot_status}; no insight (connected teams only)")
             continue
         with s.engine.connect() as conn:
             facts = load_facts(conn, team.id, td.day, seat_price_usd=llm.seat_price_usd)
-        if team.copilot_status != "connected":  # onboarding moves on without Copilot data (product plan)
+        if team.copilot_status != CONNECTED:  # onboarding moves on without Copilot data (product plan)
             results[custom_id_for(facts.team_id, facts.day)] = status_insight(
                 facts, team.copilot_status, team.copilot_status_reason)
         items.append((td.team, facts))
@@ -108,12 +108,10 @@ def _row(result: InsightResult, facts: Facts, run_id: str) -> dict:
 @dg.asset_check(asset=copilot_insights, blocking=False,
                 description="Every stored insight cites only numbers that are among its facts.")
 def copilot_insights_grounded(store: StoreResource) -> dg.AssetCheckResult:
-    i = tables.insights
     bad: list[str] = []
     checked = 0
     with store.get().engine.connect() as conn:
-        rows = conn.execute(sa.select(i.c.team_id, i.c.day, i.c.headline, i.c.detail, i.c.recommendation,
-                                      i.c.actions, i.c.cited_numbers, i.c.facts)).mappings().all()
+        rows = queries.insights_all_teams(conn)
     for r in rows:
         checked += 1
         output = InsightOutput.model_validate({

@@ -42,9 +42,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # pandas is imported where frames are built: the sync steps never pay for it
     import pandas as pd
 
-from copilot_assets.metrics import acceptance_rate
+from copilot_assets.metrics import GITHUB_TEAM_MIN_USERS, WINDOW_DAYS, acceptance_rate
 
-MIN_GITHUB_TEAM_USERS = 5
+MIN_GITHUB_TEAM_USERS = GITHUB_TEAM_MIN_USERS
 """GitHub teams with fewer users are never described individually (privacy threshold)."""
 
 LABEL_MAX_CHARS = 40
@@ -210,7 +210,7 @@ def compute_facts(
     seats: dict[str, Any] | None,
     *,
     day: date,
-    window_days: int = 28,
+    window_days: int = WINDOW_DAYS,
     seat_price_usd: float | None = None,
     team_id: int = 0,
     users: pd.DataFrame | None = None,

@@ -23,11 +23,12 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from copilot_assets.metrics import ACTIVITY_CLEARED_DAYS, DORMANT_DAYS
+
 from .facts import MIN_GITHUB_TEAM_USERS, RATIO_FACTS, USD_FACTS, Facts
 from .schema import InsightOutput
 
-DORMANT_DAYS = 30
-GITHUB_ACTIVITY_CLEARED_DAYS = 90
+GITHUB_ACTIVITY_CLEARED_DAYS = ACTIVITY_CLEARED_DAYS
 
 _NUMBER = re.compile(
     r"(?P<dollar>\$\s?)?(?<![\w.])(?P<int>\d{1,3}(?:,\d{3})+|\d+)(?:\.(?P<frac>\d+))?(?![\w])(?:\s?(?P<pct>%))?"

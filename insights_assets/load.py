@@ -1,6 +1,7 @@
 """Read the frames ``compute_facts`` needs for one team-day (SQLAlchemy Core, strictly one team).
 
-Every select filters by ``team_id`` (tenant isolation is a product requirement) and by the day range.
+Every select goes through ``resources.queries`` (the one place that scopes a read to its team: tenant
+isolation is a product requirement) and filters by the day range.
 Logins are never selected: ``copilot_user_daily`` is read as ``user_id`` + counters only.
 """
 
@@ -11,6 +12,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from copilot_assets.metrics import WINDOW_DAYS
+from resources import queries
 from resources import tables as t
 
 from .facts import Facts, compute_facts
@@ -27,18 +30,13 @@ _USER_COLUMNS = ("day", "user_id", *_COUNTERS)  # never user_login
 
 
 def _frame(conn: sa.Connection, table: sa.Table, columns: list[str], team_id: int, start: date, end: date):
-    stmt = (
-        sa.select(*(table.c[name] for name in columns))
-        .where(table.c.team_id == team_id, table.c.day >= start, table.c.day <= end)
-        .order_by(table.c.day)
-    )
-    rows = conn.execute(stmt).mappings().all()
+    rows = queries.team_rows(conn, table, team_id, start, end, columns)
     import pandas as pd  # here, not at module level: definitions load without pandas
 
-    return pd.DataFrame([dict(r) for r in rows], columns=columns)
+    return pd.DataFrame(rows, columns=columns)
 
 
-def load_fact_frames(conn: sa.Connection, team_id: int, day: date, window_days: int = 28) -> dict[str, Any]:
+def load_fact_frames(conn: sa.Connection, team_id: int, day: date, window_days: int = WINDOW_DAYS) -> dict[str, Any]:
     """Frames for one team-day: ``usage`` (2 × window, for the trend), ``languages``, ``editors``,
     ``models``, ``github_teams``, ``users`` (window) and ``seats`` (latest snapshot on or before
     ``day`` as a dict, or None). Keys match ``compute_facts``' parameters."""
@@ -59,19 +57,14 @@ def load_fact_frames(conn: sa.Connection, team_id: int, day: date, window_days: 
         ),
         "users": _frame(conn, t.copilot_user_daily, list(_USER_COLUMNS), team_id, start, day),
     }
-    s = t.copilot_seat_snapshots
-    seat_row = conn.execute(
-        sa.select(*(s.c[name] for name in cols(s)))
-        .where(s.c.team_id == team_id, s.c.day <= day)
-        .order_by(s.c.day.desc())
-        .limit(1)
-    ).mappings().first()
-    frames["seats"] = dict(seat_row) if seat_row is not None else None
+    frames["seats"] = queries.latest_team_row(conn, t.copilot_seat_snapshots, team_id, day,
+                                              cols(t.copilot_seat_snapshots))
     return frames
 
 
 def load_facts(
-    conn: sa.Connection, team_id: int, day: date, window_days: int = 28, seat_price_usd: float | None = None
+    conn: sa.Connection, team_id: int, day: date, window_days: int = WINDOW_DAYS,
+    seat_price_usd: float | None = None
 ) -> Facts:
     """``load_fact_frames`` + ``compute_facts`` for one team-day."""
     frames = load_fact_frames(conn, team_id, day, window_days)

@@ -124,6 +124,9 @@ class DownloadLinkExpired(GitHubError):
     error_kind = "download_link_expired"
 
 
+# a 401 or a 403 (or GitHub's other "access denied" answers): the rest of a team's days are not attempted
+FATAL_KINDS = (TokenRevoked.error_kind, CopilotAccessDenied.error_kind)
+
 ERROR_KINDS = {
     cls.error_kind: cls
     for cls in (

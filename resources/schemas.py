@@ -10,6 +10,7 @@ from __future__ import annotations
 import dagster as dg
 import sqlalchemy as sa
 
+from copilot_assets.statuses import ONBOARDING_STATUSES, STATUSES
 from resources import tables
 
 # Descriptions by column name (shared names mean the same thing in every table) ...
@@ -20,12 +21,12 @@ COLUMN_DESCRIPTIONS: dict[str, str] = {
     "slug": "team slug: the `team` partition key",
     "name": "display name",
     "github_org": "GitHub organization login",
-    "copilot_status": "disabled | connected | insufficient_licenses | token_revoked",
+    "copilot_status": " | ".join(STATUSES),
     "copilot_status_reason": "machine-readable reason of the status",
     "copilot_last_sync_at": "last successful sync (UTC)",
     "copilot_last_success_run_started_at": "start time of the run that produced the last success",
     "copilot_consecutive_failures": "failures in a row (3 → insufficient_licenses, reason repeated_failures)",
-    "onboarding_pipeline_status": "not_started | syncing_copilot | llm_processing | complete | failed",
+    "onboarding_pipeline_status": " | ".join(ONBOARDING_STATUSES),
     "onboarding_started_at": "when the current onboarding cycle began",
     "onboarding_error": "why onboarding stopped at `failed` (an internal error); cleared by the next cycle",
     "created_at": "row created (UTC)",

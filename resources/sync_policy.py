@@ -5,7 +5,7 @@ from __future__ import annotations
 import dagster as dg
 from pydantic import Field
 
-DEFAULT_GAP_HORIZON_DAYS = 28
+DEFAULT_GAP_HORIZON_DAYS = 28  # = copilot_assets.metrics.WINDOW_DAYS, GitHub's latest-report window
 DEFAULT_FAILURE_CATCH_UP_DAYS = 7
 
 

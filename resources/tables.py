@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from copilot_assets.statuses import DISABLED, STATUSES
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -20,8 +22,10 @@ metadata = sa.MetaData(naming_convention=NAMING)
 
 UTC_TS = sa.DateTime(timezone=True)
 
-COPILOT_STATUSES = ("disabled", "connected", "insufficient_licenses", "token_revoked")
-ONBOARDING_STATUSES = ("not_started", "syncing_copilot", "llm_processing", "complete", "failed")
+def _in(column: str, values: tuple[str, ...]) -> str:
+    """The text of a ``column IN (...)`` CHECK constraint, built from the one list of allowed values."""
+    return f"{column} IN ({','.join(repr(v) for v in values)})"
+
 
 
 def _team_fk() -> sa.Column:
@@ -36,7 +40,7 @@ teams = sa.Table(
     sa.Column("slug", sa.String(64), nullable=False, unique=True),
     sa.Column("name", sa.String(200), nullable=False),
     sa.Column("github_org", sa.String(100), nullable=False),
-    sa.Column("copilot_status", sa.String(32), nullable=False, server_default="disabled"),
+    sa.Column("copilot_status", sa.String(32), nullable=False, server_default=DISABLED),
     sa.Column("copilot_status_reason", sa.String(64)),
     sa.Column("copilot_last_sync_at", UTC_TS),
     # start time of the run that produced the last success (design §9.6: ordering rule)
@@ -47,10 +51,7 @@ teams = sa.Table(
     sa.Column("onboarding_error", sa.Text),  # why onboarding stopped at `failed` (an internal error)
     sa.Column("created_at", UTC_TS, nullable=False),
     sa.Column("updated_at", UTC_TS, nullable=False),
-    sa.CheckConstraint(
-        "copilot_status IN ('disabled','connected','insufficient_licenses','token_revoked')",
-        name="copilot_status_valid",
-    ),
+    sa.CheckConstraint(_in("copilot_status", STATUSES), name="copilot_status_valid"),
 )
 
 credentials = sa.Table(
@@ -161,7 +162,7 @@ copilot_day_status = sa.Table(
     sa.Column("last_checked_at", UTC_TS, nullable=False),
     sa.Column("run_id", sa.String(64)),
     sa.PrimaryKeyConstraint("team_id", "day", "asset"),
-    sa.CheckConstraint(f"state IN ({', '.join(repr(s) for s in DAY_STATES)})", name="state_valid"),
+    sa.CheckConstraint(_in("state", DAY_STATES), name="state_valid"),
 )
 
 copilot_usage_daily = sa.Table(

@@ -35,7 +35,7 @@ def test_team_day_on_a_postgres_instance_and_postgres_store(pg_flow) -> None:
     assert flow.raw_report("acme", day, "organization-1-day")[0]["etl_id"] == exp["raw"]["etl_id"]
     md = mats(result)[key]
     assert md["active_users"] == exp["dau"] and md["github_calls"] == 2 and md["no_report"] is False
-    assert checks(result)["no_duplicate_team_days"].passed is True
+    assert checks(result)["fresh_last_3_days"].passed is True
     assert flow.materialized(USAGE) == {key}
 
     # the run and its events really live in this test's own schema of the PostgreSQL database

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from copilot_assets import status as sm
+from copilot_assets.hints import HINT_REASONS
 from resources.github_errors import ACCESS_DENIED_REASONS, ERROR_KINDS
 
 T0 = datetime(2026, 11, 20, 4, 45, tzinfo=UTC)
@@ -349,7 +350,7 @@ def test_teams_connect_from_any_status(start):
 # ----------------------------------------------------------------------------- hints and misc
 def test_every_reason_and_status_has_a_hint():
     reasons = set(ACCESS_DENIED_REASONS) | {"bad_credentials", "repeated_failures", *sm.CREDENTIAL_REASONS}
-    assert reasons == set(sm.HINT_REASONS)
+    assert reasons == set(HINT_REASONS)
     for key in reasons | set(sm.STATUSES):
         assert sm.REMEDIATION_HINTS[key].strip()
     for reason in reasons:

@@ -1,0 +1,146 @@
+"""Copilot data per team-day: delete-then-insert in one transaction, raw reports kept, and the state of each
+synced asset's team-day (data / no_report / confirmed_empty, design decision 11)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from resources import queries, tables
+from resources.store.base import StoreBase, utcnow
+from resources.tables import DAY_STATES, copilot_day_status, copilot_raw_reports, copilot_report_observations
+
+
+class TeamDaysMixin(StoreBase):
+    def replace_team_day(
+        self,
+        team_id: int,
+        day: date,
+        rows_by_table: Mapping[str, Sequence[Mapping[str, Any]]],
+        *,
+        raw_reports: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
+        day_state_of: str | None = None,
+        run_id: str | None = None,
+    ) -> dict[str, int]:
+        """Delete-then-insert the given tables for one team-day in one transaction.
+
+        Only the tables named in ``rows_by_table`` are replaced. ``day_state_of`` (a synced asset's name)
+        records, in the same transaction, that this asset's team-day now has data. Returns rows written
+        per table.
+        """
+        now = utcnow()
+        written: dict[str, int] = {}
+        with self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                # Two writers of the same team-day at once: under READ COMMITTED the second one's DELETE
+                # cannot see the first one's freshly inserted rows and its INSERT then violates the primary
+                # key. Serialize writers per team-day (SQLite already serializes all writers).
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:team_id, :day)"),
+                             {"team_id": int(team_id), "day": day.toordinal()})
+            for name, rows in rows_by_table.items():
+                table = tables.TEAM_DAY_TABLES[name]
+                conn.execute(table.delete().where(table.c.team_id == team_id, table.c.day == day))
+                if rows:
+                    conn.execute(table.insert(), [{**r, "team_id": team_id, "day": day} for r in rows])
+                written[name] = len(rows)
+            for report, records in (raw_reports or {}).items():
+                conn.execute(copilot_raw_reports.delete().where(
+                    copilot_raw_reports.c.team_id == team_id,
+                    copilot_raw_reports.c.day == day,
+                    copilot_raw_reports.c.report == report,
+                ))
+                conn.execute(copilot_raw_reports.insert().values(
+                    team_id=team_id, day=day, report=report, fetched_at=now,
+                    record_count=len(records), payload=json.dumps(list(records), separators=(",", ":")),
+                ))
+            if day_state_of is not None:
+                self._set_day_state(conn, team_id, day, day_state_of, "data", None, now, run_id)
+        return written
+
+    def _day_state_row(self, conn: Connection, team_id: int, day: date, asset: str) -> Any:
+        s = copilot_day_status
+        return conn.execute(sa.select(s).where(s.c.team_id == team_id, s.c.day == day, s.c.asset == asset)
+                            ).first()
+
+    def _set_day_state(self, conn: Connection, team_id: int, day: date, asset: str, state: str,
+                       reason: str | None, now: datetime, run_id: str | None, *, checks: int = 0) -> None:
+        if state not in DAY_STATES:
+            raise ValueError(f"unknown day state {state!r}; expected one of {DAY_STATES}")
+        s = copilot_day_status
+        where = (s.c.team_id == team_id, s.c.day == day, s.c.asset == asset)
+        values = {"state": state, "reason": reason, "last_checked_at": now, "run_id": run_id}
+        if conn.execute(s.update().where(*where).values(**values, no_report_checks=s.c.no_report_checks + checks)
+                        ).rowcount == 0:
+            conn.execute(s.insert().values(team_id=team_id, day=day, asset=asset, first_checked_at=now,
+                                           no_report_checks=checks, **values))
+
+    def record_no_report(self, team_id: int, day: date, asset: str, report: str, why: str,
+                         run_id: str | None = None) -> str:
+        """GitHub had no report for this team-day yet (204, 404, an empty report). Logged as an observation;
+        the day's state becomes ``no_report`` (re-fetched by the nightly inside the gap horizon) unless it
+        already has data — stored rows are never replaced by a later "no report" (design §9.8) — or was
+        confirmed empty. Returns the state the team-day is in afterwards."""
+        now = utcnow()
+        with self.engine.begin() as conn:
+            conn.execute(copilot_report_observations.insert().values(
+                team_id=team_id, day=day, report=report, outcome=why, observed_at=now, run_id=run_id))
+            row = self._day_state_row(conn, team_id, day, asset)
+            if row is not None and row.state in ("data", "confirmed_empty"):
+                return str(row.state)
+            self._set_day_state(conn, team_id, day, asset, "no_report", why, now, run_id, checks=1)
+        return "no_report"
+
+    def day_states(self, team_ids: Iterable[int], assets: Sequence[str], start: date, end: date
+                   ) -> dict[tuple[int, str, date], str]:
+        """``(team_id, asset, day) → state`` for the stored states of those teams, assets and days."""
+        ids = [int(i) for i in team_ids]
+        if not ids or start > end:
+            return {}
+        s = copilot_day_status
+        out: dict[tuple[int, str, date], str] = {}
+        with self.engine.connect() as conn:
+            for chunk in (ids[i:i + 500] for i in range(0, len(ids), 500)):
+                q = sa.select(s.c.team_id, s.c.asset, s.c.day, s.c.state).where(
+                    s.c.team_id.in_(chunk), s.c.asset.in_(list(assets)), s.c.day.between(start, end))
+                for r in conn.execute(q):
+                    day = r.day if isinstance(r.day, date) else date.fromisoformat(str(r.day))
+                    out[(int(r.team_id), str(r.asset), day)] = str(r.state)
+        return out
+
+    def confirm_empty_days(self, team_ids: Iterable[int], before: date, horizon_days: int) -> int:
+        """Team-days still ``no_report`` that have left the gap horizon (day < ``before``) become
+        ``confirmed_empty`` — once, with the reason. Returns how many were confirmed."""
+        ids = [int(i) for i in team_ids]
+        if not ids:
+            return 0
+        s = copilot_day_status
+        now = utcnow()
+        reason = sa.func.coalesce(s.c.reason, "no_report")
+        n = 0
+        with self.engine.begin() as conn:
+            for chunk in (ids[i:i + 500] for i in range(0, len(ids), 500)):
+                n += conn.execute(
+                    s.update()
+                    .where(s.c.team_id.in_(chunk), s.c.state == "no_report", s.c.day < before)
+                    .values(state="confirmed_empty", last_checked_at=now,
+                            reason=f"still no report from GitHub when the day left the {horizon_days}-day "
+                                   "gap horizon; last answer: " + reason)
+                ).rowcount
+        return n
+
+    def count_rows(self, table_name: str, team_id: int | None = None, day: date | None = None) -> int:
+        """Rows of a table: all of them, or one team's (optionally one day's), scoped in ``resources.queries``."""
+        with self.engine.connect() as conn:
+            if team_id is None:
+                table = tables.metadata.tables[table_name]
+                return int(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
+            return queries.count_team_rows(conn, table_name, team_id, day, day)
+
+    def days_present(self, table_name: str, team_id: int, start: date, end: date) -> set[date]:
+        with self.engine.connect() as conn:
+            return queries.days_with_rows(conn, table_name, team_id, start, end)
