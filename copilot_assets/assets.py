@@ -76,9 +76,9 @@ def _org_28_day(sync: TeamSync, log: Any) -> dict[date, tuple[parsing.OrgDayRows
 
 
 def _no_report(sync: TeamSync, day: date, asset: str, report: str, why: str) -> DayResult:
-    """204 / 404 / an empty report: GitHub has no report for this day yet (design §9.11). Never a failure
-    and never a status change; the day stays in the gap list until GitHub serves it or it leaves the
-    horizon. Rows already stored for the day are kept (§9.8)."""
+    """204 / 404 / an empty report: GitHub has no report for this day yet (docs/architecture.md decision
+    11). Never a failure and never a status change; the day stays in the gap list until GitHub serves it or
+    it leaves the horizon. Rows already stored for the day are kept (decision 8)."""
     state = sync.store.record_no_report(sync.team.id, day, asset, report, why, run_id=sync.run_id)
     md: dict[str, Any] = {"rows_written": 0, "no_report_reason": why, "day_state": state,
                           "rows_kept": state == "data"}

@@ -1,15 +1,15 @@
 """Which teams may sync (and so may have fresh data): one rule for the nightly, the gap fill and insights.
 
 A team is syncable when it is ``connected``, ``integration_copilot_enabled`` is on for it (master first,
-design §9.1) and its stored credential can be used (present and decryptable with the configured key).
+decision 1) and its stored credential can be used (present and decryptable with the configured key).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from copilot_assets.statuses import CONNECTED
 from resources.flags import COPILOT_FLAG, resolve
+from resources.statuses import CONNECTED
 from resources.store import Store, Team
 
 

@@ -1,4 +1,5 @@
-"""Gaps: team-days of the synced assets that still have no data inside the gap horizon (design §9.11).
+"""Gaps: team-days of the synced assets that still have no data inside the gap horizon (decision 11 of
+docs/architecture.md).
 
 A team-day is missing when it has no rows yet — never fetched, failed (an outage, a 429 storm, a failed
 night) or GitHub answered "no report yet" (204/404/empty). The nightly re-fetches every missing team-day of

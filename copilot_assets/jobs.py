@@ -1,4 +1,4 @@
-"""The sync job and the run requests that carry ranges of team-days (design §10).
+"""The sync job and the run requests that carry ranges of team-days (docs/architecture.md decision 13).
 
 A ``RunRequest`` has no range argument: a range run is asked for with Dagster's two range tags
 (``dagster/asset_partition_range_start``/``_end``), over consecutive teams of the partition order.
@@ -18,7 +18,7 @@ RANGE_START = "dagster/asset_partition_range_start"
 RANGE_END = "dagster/asset_partition_range_end"
 DATES_TAG = "copilot/dates"
 TEAMS_TAG = "copilot/teams"
-MAX_TEAMS_PER_RUN = 50  # design §10: a run carries many team-days; a few runs cover everyone
+MAX_TEAMS_PER_RUN = 50  # decision 13: a run carries many team-days; a few runs cover everyone
 INSIGHTS_KEY = dg.AssetKey("copilot_insights")
 SYNC_ASSETS = COPILOT_ASSETS
 SYNC_KEYS = [a.key for a in SYNC_ASSETS]
@@ -39,7 +39,7 @@ def consecutive_chunks(ordered: Sequence[str], eligible: set[str], max_per_chunk
     """Split ``ordered`` (the dynamic partition order) into runs of consecutive eligible teams.
 
     A range run covers every key between its start and end, so an ineligible team must never sit
-    inside a chunk (it would be recorded as failed when the run fails; dagster-notes §11.3)."""
+    inside a chunk (it would be recorded as failed when the run fails; decision 13)."""
     chunks: list[list[str]] = []
     current: list[str] = []
     for slug in ordered:

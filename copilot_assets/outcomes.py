@@ -43,7 +43,7 @@ def strike_window(tags: dict[str, str], created_at: datetime) -> tuple[date, dat
 
 
 def counts_toward_strikes(tags: dict[str, str], days: Iterable[date], created_at: datetime) -> bool:
-    """Design §9.2: failures of nightly-window days and of onboarding runs count; backfills and gap fills of
+    """decision 2: failures of nightly-window days and of onboarding runs count; backfills and gap fills of
     older days never do (their 401/403 still apply)."""
     trigger = tags.get(RUN_TRIGGER_TAG)
     if trigger == "onboarding":

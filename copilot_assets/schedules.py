@@ -2,7 +2,7 @@
 
 The window run of each chunk of consecutive syncable teams carries ``copilot/night`` (the tick's date), so
 its failures count toward the 3-strike rule whenever the run executes. Gap fills fetch only the missing
-team-days (runs of consecutive days, design §9.11) and never count toward strikes.
+team-days (runs of consecutive days, decision 11) and never count toward strikes.
 """
 
 from __future__ import annotations

@@ -19,13 +19,13 @@ from copilot_assets.jobs import INSIGHTS_KEY, SYNC_KEYS, range_run_request
 from copilot_assets.metrics import WINDOW_DAYS
 from copilot_assets.outcomes import RUN_TRIGGER_TAG, TEAM_TAG
 from copilot_assets.partitions import TEAMS_PARTITION_NAME, team_partitions
-from copilot_assets.statuses import CONNECTED, INSUFFICIENT_LICENSES, REASON_CREDENTIAL_UNDECRYPTABLE, TOKEN_REVOKED
 from copilot_assets.team_health import apply_event
 from resources.app_store import StoreResource
 from resources.flags import COPILOT_FLAG
 from resources.github import GitHubResource
 from resources.github_errors import CopilotAccessDenied, GitHubError, TokenRevoked
 from resources.secrets import CredentialUndecryptable
+from resources.statuses import CONNECTED, INSUFFICIENT_LICENSES, REASON_CREDENTIAL_UNDECRYPTABLE, TOKEN_REVOKED
 from resources.store import Store, Team
 from resources.validation import InvalidInput, validate_slug
 
@@ -176,7 +176,7 @@ def copilot_onboarding_sensor(context: dg.SensorEvaluationContext, store: StoreR
                 continue
             if not (flag := s.flag_for_team(COPILOT_FLAG, t.id)).enabled:
                 moved.append(f"{t.slug}: waiting in syncing_copilot, nothing syncs ({COPILOT_FLAG}: {flag.reason})")
-                continue  # design §9.1: with the flag off nothing syncs; onboarding resumes when it is on
+                continue  # decision 1: with the flag off nothing syncs; onboarding resumes when it is on
             requests.append(range_run_request(
                 [t.slug], today - timedelta(days=ONBOARDING_DAYS), latest, trigger="onboarding",
                 run_key=f"onboarding:{t.slug}:{step}:{_cycle(t)}", extra_tags=tags))

@@ -1,4 +1,4 @@
-"""The team status machine (design §4 and §9): pure, no I/O, no Dagster.
+"""The team status machine (docs/architecture.md §4, §5): pure, no I/O, no Dagster.
 
 Sensors, assets and the CLI all call :func:`apply` (through ``copilot_assets.team_health``), so every
 transition follows the same rules:
@@ -19,12 +19,12 @@ transition follows the same rules:
 | any                   | teams connect                                    | connected               |
 | any                   | team disconnects                                 | disabled                |
 
-Ordering (§9.6): a failure from a run that *started* before the run that produced the last success never
+Ordering (decision 6): a failure from a run that *started* before the run that produced the last success never
 overrides that success — not even a 401. A failure of a credential that is no longer the team's current one
 (the team reconnected since), or of a run that started before the current credential was connected, changes
-nothing: a stale run never undoes a reconnect. Backfills of old days (§9.2) send failures with
+nothing: a stale run never undoes a reconnect. Backfills of old days (decision 2) send failures with
 ``counts_toward_strikes=False``: they never add a strike, but their 401/403 still apply. There is no
-seat-count rule (design §9 decision 12): GitHub's 5-seat rule belonged to the retired metrics API.
+seat-count rule (docs/architecture.md decision 12): GitHub's 5-seat rule belonged to the retired metrics API.
 
 Decisions come from typed error fields (``error_kind``, ``http_status``, ``reason``), never from text.
 """
@@ -34,8 +34,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
-from copilot_assets.hints import REMEDIATION_HINTS, hint_for
-from copilot_assets.statuses import (
+from resources.github_errors import ACCESS_DENIED_REASONS, CopilotAccessDenied, TokenRevoked
+from resources.statuses import (
     CONNECTED,
     CREDENTIAL_REASONS,
     DISABLED,
@@ -43,11 +43,12 @@ from copilot_assets.statuses import (
     REASON_BAD_CREDENTIALS,
     REASON_CREDENTIAL_UNDECRYPTABLE,
     REASON_REPEATED_FAILURES,
+    REMEDIATION_HINTS,
     STATUSES,
     STRIKES_LIMIT,
     TOKEN_REVOKED,
+    hint_for,
 )
-from resources.github_errors import ACCESS_DENIED_REASONS, CopilotAccessDenied, TokenRevoked
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -167,7 +168,7 @@ class CredentialVerified:
 
 @dataclass(frozen=True)
 class Connected:
-    """``teams connect``: the only way out of ``disabled`` (§9.3)."""
+    """``teams connect``: the only way out of ``disabled`` (decision 3)."""
 
     at: datetime
 
@@ -218,7 +219,7 @@ def _connected(h: TeamHealth) -> TeamHealth:
 
 def _stale(h: TeamHealth, e: SyncFailed) -> str | None:
     """Why a failure must not change anything, or None."""
-    # §9.6: a failure from a run that started before the last success's run never overrides it
+    # decision 6: a failure from a run that started before the last success's run never overrides it
     if h.last_success_run_started_at is not None and e.run_started_at < h.last_success_run_started_at:
         return "older_than_last_success"
     # a stale run never undoes a reconnect: its credential is no longer the team's current one, or (when
@@ -236,15 +237,15 @@ def _on_failure(h: TeamHealth, e: SyncFailed) -> tuple[TeamHealth, str | None, b
     if stale is not None:
         return h, stale, False
     if e.is_unauthorized:
-        if h.status == DISABLED:  # §9.3: revoke the credential, leave the status alone
+        if h.status == DISABLED:  # decision 3: revoke the credential, leave the status alone
             return h, REASON_BAD_CREDENTIALS, True
         return replace(h, status=TOKEN_REVOKED, reason=REASON_BAD_CREDENTIALS), REASON_BAD_CREDENTIALS, True
     if h.status != CONNECTED:
         return h, e.reason if e.is_access_denied else e.error_kind, False
-    if e.is_access_denied:  # 403 naming licenses/policy/scope/...: applies even from a backfill (§9.2)
+    if e.is_access_denied:  # 403 naming licenses/policy/scope/...: applies even from a backfill (decision 2)
         reason = e.reason if e.reason in ACCESS_DENIED_REASONS else "unknown"
         return replace(h, status=INSUFFICIENT_LICENSES, reason=reason), reason, False
-    if not e.counts_toward_strikes:  # §9.2: backfills of old days never add a strike
+    if not e.counts_toward_strikes:  # decision 2: backfills of old days never add a strike
         return h, e.error_kind, False
     strikes = h.consecutive_failures + 1
     if strikes >= STRIKES_LIMIT:

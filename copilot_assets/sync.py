@@ -1,4 +1,4 @@
-"""The range-aware sync engine shared by the Copilot assets (design §10).
+"""The range-aware sync engine shared by the Copilot assets (docs/architecture.md decision 13).
 
 One code path serves one team-day (a UI click), a date range for one team (a backfill) and many teams
 (the nightly): team-days are grouped per team, teams run concurrently (bounded), each team's days run
@@ -24,12 +24,12 @@ from copilot_assets import status as sm
 from copilot_assets.metadata import failure_lines
 from copilot_assets.outcomes import apply_failures
 from copilot_assets.partitions import TeamDay, team_days_of
-from copilot_assets.statuses import DISABLED
 from copilot_assets.team_health import apply_event
 from resources.flags import COPILOT_FLAG
 from resources.github import GitHubClient, GitHubResource
 from resources.github_errors import FATAL_KINDS, GitHubError
 from resources.secrets import CredentialUndecryptable
+from resources.statuses import DISABLED
 from resources.store import ActiveCredential, Store, Team, UnknownTeam
 
 
@@ -101,7 +101,7 @@ def _resolve_team(store: Store, slug: str) -> tuple[Team, ActiveCredential]:
         raise TeamNotSyncable("team_disabled", f"team {slug!r} is disabled: connect it first "
                               f"(`copilot-flow teams connect {slug} --token-env VAR`)")
     flag = store.flag_for_team(COPILOT_FLAG, team.id)
-    if not flag.enabled:  # the master switch means no GitHub calls (design §9.1)
+    if not flag.enabled:  # the master switch means no GitHub calls (docs/architecture.md decision 1)
         raise TeamNotSyncable("flag_off", f"{COPILOT_FLAG} is off for team {slug!r} ({flag.reason}): "
                               "nothing syncs", skip=True)
     try:

@@ -13,7 +13,6 @@ import dagster as dg
 from copilot_assets.assets import copilot_seats, copilot_usage, copilot_user_usage
 from copilot_assets.outcomes import RUN_TRIGGER_TAG
 from copilot_assets.partitions import team_day_partitions, team_days_of
-from copilot_assets.statuses import CONNECTED
 from insights_assets.facts import Facts
 from insights_assets.generate import (
     InsightResult,
@@ -30,6 +29,7 @@ from resources import queries
 from resources.app_store import StoreResource
 from resources.llm import AnthropicResource
 from resources.schemas import asset_column_schema
+from resources.statuses import CONNECTED
 
 LLM_POOL = "llm_api"
 BATCH_MIN_TEAM_DAYS = 20  # nightly regeneration of many teams goes through the Batches API (50% price)

@@ -87,7 +87,7 @@ data.
 - acceptance_rate: code_acceptances divided by code_generations over the whole period, as a ratio \
 between 0 and 1 (a percentage when written for readers).
 - lines_accepted: lines of code added from accepted suggestions during the period.
-- seats_total: Copilot seats (licences) assigned on the latest seat snapshot.
+- seats_total: Copilot seats (licenses) assigned on the latest seat snapshot.
 - seats_active: seats with recent activity on that snapshot.
 - seats_never_used: seats with no recorded activity at all. GitHub also clears the last activity after \
 90 idle days, so "never used" can include long-idle seats.

@@ -1,4 +1,4 @@
-"""Feature-flag resolution (design §9.1), pure.
+"""Feature-flag resolution (docs/architecture.md decision 1), pure.
 
 Master first: with the global flag off (or never set) nothing syncs. With it on, a team's override,
 where set, decides for that team; no override means on.

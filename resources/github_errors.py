@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-# typed causes of CopilotAccessDenied.reason, each from GitHub's own answer (design §9 decision 12): a 403,
+# typed causes of CopilotAccessDenied.reason, each from GitHub's own answer (docs/architecture.md decision 12): a 403,
 # the legacy 422 naming the metrics setting, or a 404 naming a missing Copilot subscription
 ACCESS_DENIED_REASONS = (
     "policy_disabled",  # the org's "Copilot usage metrics" policy is off (403; legacy 422)
@@ -119,7 +119,7 @@ class MalformedReport(GitHubError):
 
 
 class DownloadLinkExpired(GitHubError):
-    """A signed download link was rejected; the client re-fetches the envelope once (design §9.9)."""
+    """A signed download link was rejected; the client re-fetches the envelope once (decision 9)."""
 
     error_kind = "download_link_expired"
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import dagster as dg
 import sqlalchemy as sa
 
-from copilot_assets.statuses import ONBOARDING_STATUSES, STATUSES
 from resources import tables
+from resources.statuses import ONBOARDING_STATUSES, STATUSES
 
 # Descriptions by column name (shared names mean the same thing in every table) ...
 COLUMN_DESCRIPTIONS: dict[str, str] = {

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from copilot_assets.statuses import DISABLED, STATUSES
+from resources.statuses import DISABLED, STATUSES
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -43,7 +43,7 @@ teams = sa.Table(
     sa.Column("copilot_status", sa.String(32), nullable=False, server_default=DISABLED),
     sa.Column("copilot_status_reason", sa.String(64)),
     sa.Column("copilot_last_sync_at", UTC_TS),
-    # start time of the run that produced the last success (design §9.6: ordering rule)
+    # start time of the run that produced the last success (decision 6: ordering rule)
     sa.Column("copilot_last_success_run_started_at", UTC_TS),
     sa.Column("copilot_consecutive_failures", sa.Integer, nullable=False, server_default="0"),
     sa.Column("onboarding_pipeline_status", sa.String(32), nullable=False, server_default="not_started"),
@@ -132,7 +132,7 @@ copilot_raw_reports = sa.Table(
     sa.PrimaryKeyConstraint("team_id", "day", "report"),
 )
 
-# A fetch that found no report (204) or an empty one: an observation, never a rewrite to zero (§9.8)
+# A fetch that found no report (204) or an empty one: an observation, never a rewrite to zero (decision 8)
 copilot_report_observations = sa.Table(
     "copilot_report_observations",
     metadata,
@@ -145,9 +145,10 @@ copilot_report_observations = sa.Table(
     sa.Column("run_id", sa.String(64)),
 )
 
-# The current state of one synced asset's team-day (design §9.11). "data": rows are stored; "no_report":
-# GitHub answered 204/404/an empty report (not ready yet, still re-fetched by the nightly inside the gap
-# horizon); "confirmed_empty": still no report when the day left the horizon (recorded once, with why).
+# The current state of one synced asset's team-day (docs/architecture.md decision 11). "data": rows are
+# stored; "no_report": GitHub answered 204/404/an empty report (not ready yet, still re-fetched by the
+# nightly inside the gap horizon); "confirmed_empty": still no report when the day left the horizon
+# (recorded once, with why).
 DAY_STATES = ("data", "no_report", "confirmed_empty")
 copilot_day_status = sa.Table(
     "copilot_day_status",

@@ -78,3 +78,25 @@ print(json.dumps({"fields": out, "serialized": serialize_value(snap)}))
     got = json.loads(proc.stdout.strip().splitlines()[-1])
     assert got["fields"]["github"]["base_url"] == ["value", '"https://api.github.com"']
     assert "database_url" not in got["fields"]["store"] or got["fields"]["store"]["database_url"] == ["value", '""']
+
+
+def test_every_environment_variable_the_code_reads_is_in_the_readme():
+    """The settings module is the one reader of the environment; the README's table names every variable."""
+    import re
+
+    from resources import settings
+
+    readme = (ROOT / "README.md").read_text()
+    table = set(re.findall(r"^\| `([A-Z_]+)` \|", readme, flags=re.M))
+    assert set(settings.ENV_VARS) <= table, set(settings.ENV_VARS) - table
+    # and nothing else in the product reads os.environ
+    offenders = []
+    for path in [*ROOT.glob("copilot_assets/**/*.py"), *ROOT.glob("insights_assets/**/*.py"),
+                 *ROOT.glob("resources/**/*.py"), *ROOT.glob("copilot_flow/*.py"), ROOT / "definitions.py"]:
+        if path.name == "settings.py":
+            continue
+        text = path.read_text()
+        if re.search(r"os\.environ(\.get|\[|\))|os\.getenv|EnvVar\([^)]*\)\.get_value", text) \
+                and path.name != "demo.py":
+            offenders.append(str(path.relative_to(ROOT)))
+    assert offenders == []

@@ -55,7 +55,7 @@ def join_users_teams(
     skipped: Counter[str] | None = None,
 ) -> tuple[list[dict], list[dict]]:
     """``users-1-day`` (or one day of ``users-28-day``) records joined with ``user-teams-1-day`` records of
-    the same day (GitHub's team-level recipe, reference §1.9) → (copilot_user_daily rows,
+    the same day (GitHub's team-level recipe, docs/architecture.md §6) → (copilot_user_daily rows,
     copilot_github_team_daily rows).
 
     - Only records of ``day`` are used, on both sides (a record without ``day`` belongs to the report's

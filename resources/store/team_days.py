@@ -83,8 +83,8 @@ class TeamDaysMixin(StoreBase):
                          run_id: str | None = None) -> str:
         """GitHub had no report for this team-day yet (204, 404, an empty report). Logged as an observation;
         the day's state becomes ``no_report`` (re-fetched by the nightly inside the gap horizon) unless it
-        already has data — stored rows are never replaced by a later "no report" (design §9.8) — or was
-        confirmed empty. Returns the state the team-day is in afterwards."""
+        already has data — stored rows are never replaced by a later "no report" (docs/architecture.md
+        decision 8) — or was confirmed empty. Returns the state the team-day is in afterwards."""
         now = utcnow()
         with self.engine.begin() as conn:
             conn.execute(copilot_report_observations.insert().values(

@@ -8,8 +8,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from copilot_assets.statuses import DISABLED, ONBOARDING_STATUSES
 from resources.flags import KNOWN_FLAGS, FlagDecision, resolve
+from resources.statuses import DISABLED, ONBOARDING_STATUSES
 from resources.store.base import DuplicateTeam, StoreBase, Team, UnknownTeam, utcnow
 from resources.tables import feature_flags, teams
 from resources.validation import InvalidInput, validate_org, validate_slug

@@ -199,7 +199,7 @@ def test_failure_of_team_a_never_changes_team_b(h: Harness, mode: str) -> None:
     assert h.store.days_present("copilot_usage_daily", b.id, window()[0], window()[-1]) == set(window())
 
 
-# ----------------------------------------------------------------------------- old-day backfills (§9.2)
+# ----------------------------------------------------------------------------- old-day backfills (decision 2)
 def test_old_day_backfill_500_adds_no_strike_but_401_still_revokes(h: Harness) -> None:
     h.flag(True)
     h.add_connected("acme")

@@ -108,7 +108,7 @@ def test_sync_refused_with_401_moves_on_to_llm_processing_and_revokes(h: Harness
 
 
 def test_onboarding_waits_while_the_flag_is_off(h: Harness) -> None:
-    """Design §9.1: with integration_copilot_enabled off nothing syncs, onboarding included."""
+    """decision 1: with integration_copilot_enabled off nothing syncs, onboarding included."""
     h.flag(False)
     h.add_connected("acme")
     h.sync_partitions()

@@ -116,7 +116,7 @@ class Flow:
         from copilot_assets.onboarding import connect_team
 
         self.sim_state.set_org(org, tokens=[token_for(slug)], seats=seats, **org_cfg)
-        if self.store.flag_values(COPILOT_FLAG)[0] is None:  # the master switch (design §9.1): on
+        if self.store.flag_values(COPILOT_FLAG)[0] is None:  # the master switch (docs/architecture.md decision 1): on
             self.store.set_flag(COPILOT_FLAG, True)
         team = self.store.add_team(slug, name=f"Team {slug}", github_org=org)
         connect_team(self.store, team, Secret(token_for(slug)), base_url=self.sim_url)

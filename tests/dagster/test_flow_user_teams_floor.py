@@ -1,4 +1,4 @@
-"""copilot_user_usage does not ask for user-teams-1-day before GitHub offers it (2026-05-14, reference §1.1):
+"""copilot_user_usage does not ask for user-teams-1-day before GitHub offers it (2026-05-14, docs/architecture.md §6):
 those days store per-user rows only and keep GitHub team rows already stored; the floor is resource config.
 
 The days are explicit (2026-05-12..16); the simulator org gets an explicit history_start so they stay

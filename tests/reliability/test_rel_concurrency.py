@@ -1,11 +1,10 @@
-"""Concurrency (design §7 "two runs of the same team-day at once"): two Dagster runs (two threads, two
+"""Concurrency (docs/reliability.md: "two runs of the same team-day at once"): two Dagster runs (two threads, two
 instances, one app store) are forced to overlap INSIDE Store.replace_team_day. The same team-day never ends
 with duplicated or mixed rows; runs of different teams write in parallel."""
 
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import timedelta
@@ -161,10 +160,9 @@ def test_runs_of_different_teams_write_in_parallel(flow_any, fast_tmp) -> None:
     is_pg = flow.store_url.startswith("postgresql")
 
     rv = Rendezvous(flow.store.engine, wait_s=30.0, until="inside" if is_pg else "arrived")
-    t0 = time.monotonic()
     with rv.installed():
         results = run_in_threads(flow, fast_tmp, rv, [("acme", day.isoformat()), ("beta", day.isoformat())])
-    assert time.monotonic() - t0 < 60
+    # (no timing assertion: on a loaded machine the runs are slow; that they overlapped is asserted below)
     assert all(r.success for r in results.values())
     if is_pg:
         # both transactions were open at the same time: neither team's write waited for the other's

@@ -1,4 +1,4 @@
-"""Crash safety (design §7 "a process killed mid-write"): a child process that materializes a team-day is
+"""Crash safety (docs/reliability.md: "a process killed mid-write"): a child process that materializes a team-day is
 SIGKILLed inside Store.replace_team_day's transaction (first table already replaced, second deleted, not yet
 re-inserted). The previous rows stay exactly as they were, on SQLite and PostgreSQL; a re-run writes exactly
 the rows of an uninterrupted run."""

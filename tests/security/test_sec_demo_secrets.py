@@ -1,4 +1,5 @@
-"""Secrets (design §6): after the whole demo (onboarding, nightly sync, insights, a revoked token, a 403),
+"""Secrets (README "Configuration"): after the whole demo (onboarding, nightly sync, insights, a revoked
+token, a 403),
 no GitHub token, Authorization header, Anthropic key, Fernet key or signed download URL signature appears in
 the demo's stdout/stderr, the Dagster event log, run storage, run tags, materialization metadata, the app
 store (every column of every table) or any file under the demo's home (raw bytes, SQLite WAL included)."""
@@ -36,7 +37,7 @@ def test_demo_leaks_no_secret_anywhere(tmp_path) -> None:
                           capture_output=True, timeout=170)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out.decode()[-4000:]
-    # the demo ran as documented: acme connected, globex revoked, initech without licences
+    # the demo ran as documented: acme connected, globex revoked, initech insufficient_licenses (policy off)
     text = proc.stdout.decode()
     for slug, status in (("acme", "connected"), ("globex", "token_revoked"), ("initech", "insufficient_licenses")):
         assert re.search(rf"^\s+{slug}\s+{status}\s+ok$", text, re.M), text[-3000:]

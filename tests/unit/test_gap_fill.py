@@ -1,6 +1,6 @@
-"""The gap finder (design §9.11): missing and "no report yet" team-days of both synced assets are re-fetched
-inside the horizon — only those days, in runs of consecutive days — and a day that leaves the horizon still
-without a report is recorded once as confirmed empty."""
+"""The gap finder (docs/architecture.md decision 11): missing and "no report yet" team-days of both synced
+assets are re-fetched inside the horizon — only those days, in runs of consecutive days — and a day that
+leaves the horizon still without a report is recorded once as confirmed empty."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The team status machine (design §4 table, §9.2, §9.3, §9.6): pure unit tests."""
+"""The team status machine (docs/architecture.md §4 and decisions 2, 3, 6): pure unit tests."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from copilot_assets import status as sm
-from copilot_assets.hints import HINT_REASONS
 from resources.github_errors import ACCESS_DENIED_REASONS, ERROR_KINDS
+from resources.statuses import HINT_REASONS
 
 T0 = datetime(2026, 11, 20, 4, 45, tzinfo=UTC)
 T1 = T0 + timedelta(days=1)
@@ -52,7 +52,7 @@ def test_401_from_any_status_revokes(start, event):
     assert "teams connect" in tr.hint
 
 
-def test_401_on_disabled_revokes_credential_but_keeps_status():  # §9.3
+def test_401_on_disabled_revokes_credential_but_keeps_status():  # decision 3
     before = health("disabled")
     tr = sm.apply(before, failed("token_revoked", status=401))
     assert tr.after == before
@@ -62,7 +62,7 @@ def test_401_on_disabled_revokes_credential_but_keeps_status():  # §9.3
     assert tr.hint == sm.hint_for("disabled", None)
 
 
-def test_disabled_leaves_only_through_connect():  # §9.3
+def test_disabled_leaves_only_through_connect():  # decision 3
     before = health("disabled")
     for event in (succeeded(), sm.LicenseProbe(at=T1, reports_readable=True),
                   sm.CredentialVerified(at=T1), failed("access_denied", status=403, reason="policy_disabled"),
@@ -154,7 +154,7 @@ def test_strikes_limit_and_no_seat_count_rule():
     assert not any("5 seats" in h or "5 Copilot seats" in h for h in sm.REMEDIATION_HINTS.values())
 
 
-# ----------------------------------------------------------------------------- §9.2 backfills
+# ----------------------------------------------------------------------------- decision 2 backfills
 def test_backfill_failure_never_adds_a_strike():
     before = health(consecutive_failures=2)
     tr = sm.apply(before, failed("unavailable", counts=False))
@@ -168,7 +168,7 @@ def test_backfill_401_and_403_still_apply():
     assert (tr.after.status, tr.after.reason) == ("insufficient_licenses", "sso_required")
 
 
-# ----------------------------------------------------------------------------- §9.6 ordering
+# ----------------------------------------------------------------------------- decision 6 ordering
 def test_failure_older_than_last_success_never_overrides():
     h = sm.apply(health(), succeeded(started=T2)).after
     assert h.last_success_run_started_at == T2

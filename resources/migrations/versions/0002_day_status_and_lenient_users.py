@@ -6,7 +6,7 @@
   login is kept by ``user_id``.
 - ``teams.onboarding_error``: why onboarding stopped at ``failed``.
 - The invented licensing reason ``insufficient_licenses`` (GitHub's retired 5-seat rule) becomes
-  ``no_subscription`` (design §9 decision 12).
+  ``no_subscription`` (docs/architecture.md decision 12).
 
 Revision ID: 0002
 Revises: 0001

@@ -1,27 +1,35 @@
-"""Remediation hints: what an operator does for each status and reason (docs/runbook.md has the same rows).
-Every command in a hint names the team's slug."""
+"""A team's Copilot statuses, their reasons, their remediation hints and the onboarding steps (values the
+app store keeps): one source for the status machine, the store's CHECK constraint and column descriptions,
+the CLI and the docs. Every command in a hint names the team's slug.
+
+Adding a status: add its name and hint here, write a migration for the teams CHECK constraint, and a
+runbook row (docs/runbook.md); its transitions are rules in copilot_assets/status.py.
+"""
 
 from __future__ import annotations
 
-from copilot_assets.statuses import (
-    CONNECTED,
-    DISABLED,
-    INSUFFICIENT_LICENSES,
-    REASON_BAD_CREDENTIALS,
-    REASON_CREDENTIAL_MISSING,
-    REASON_CREDENTIAL_UNDECRYPTABLE,
-    REASON_NO_SUBSCRIPTION,
-    REASON_REPEATED_FAILURES,
-    STATUSES,
-    STRIKES_LIMIT,
-    TOKEN_REVOKED,
-)
+DISABLED = "disabled"
+CONNECTED = "connected"
+INSUFFICIENT_LICENSES = "insufficient_licenses"
+TOKEN_REVOKED = "token_revoked"  # noqa: S105 - a status name, not a secret
+STATUSES = (DISABLED, CONNECTED, INSUFFICIENT_LICENSES, TOKEN_REVOKED)
+
+STRIKES_LIMIT = 3
+
+REASON_BAD_CREDENTIALS = "bad_credentials"
+REASON_REPEATED_FAILURES = "repeated_failures"
+REASON_NO_SUBSCRIPTION = "no_subscription"
+REASON_CREDENTIAL_MISSING = "credential_missing"
+REASON_CREDENTIAL_UNDECRYPTABLE = "credential_undecryptable"
+CREDENTIAL_REASONS = (REASON_CREDENTIAL_MISSING, REASON_CREDENTIAL_UNDECRYPTABLE)
+
+ONBOARDING_STATUSES = ("not_started", "syncing_copilot", "llm_processing", "complete", "failed")
 
 _CONNECT_CMD = "`copilot-flow teams connect {team} --token-env VAR`"
 _PROBE = "the license probe (every 6 h) returns the team to connected as soon as a report call answers"
 
 REMEDIATION_HINTS: dict[str, str] = {
-    # --- reasons (GitHub's own 403/404/422 causes, design §9 decision 12; no seat-count rule)
+    # --- reasons (GitHub's own 403/404/422 causes, decision 12; no seat-count rule)
     REASON_BAD_CREDENTIALS: (
         "The GitHub token was revoked or expired: an org owner reconnects with "
         f"{_CONNECT_CMD}. Nightly syncs for this team are stopped until then."
