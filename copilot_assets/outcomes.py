@@ -29,7 +29,8 @@ RUN_TRIGGER_TAG = "copilot/trigger"  # nightly | onboarding | gapfill | (none: U
 NIGHT_TAG = "copilot/night"  # the nightly tick's date, YYYY-MM-DD: strikes follow the night, not the clock
 TEAM_TAG = "copilot/team"
 # failures that are not GitHub's answer about the team: never a strike, never a status change
-NOT_GITHUB_KINDS = ("unknown_team", "team_disabled", "flag_off", "credential_missing", "credential_undecryptable")
+NOT_GITHUB_KINDS = ("unknown_team", "team_disabled", "flag_off", "credential_missing", "credential_revoked",
+                    "credential_undecryptable")
 SEVERITY = {FATAL_KINDS[0]: 3, FATAL_KINDS[1]: 2}  # the worst of a team's failures in a run decides
 
 

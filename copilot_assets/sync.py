@@ -29,7 +29,7 @@ from resources.flags import COPILOT_FLAG
 from resources.github import GitHubClient, GitHubResource
 from resources.github_errors import FATAL_KINDS, GitHubError
 from resources.secrets import CredentialUndecryptable
-from resources.statuses import DISABLED
+from resources.statuses import DISABLED, TOKEN_REVOKED
 from resources.store import ActiveCredential, Store, Team, UnknownTeam
 
 
@@ -109,6 +109,10 @@ def _resolve_team(store: Store, slug: str) -> tuple[Team, ActiveCredential]:
     except CredentialUndecryptable as exc:
         raise TeamNotSyncable("credential_undecryptable", f"team {slug!r}: {exc}") from None
     if credential is None:
+        if team.copilot_status == TOKEN_REVOKED:  # e.g. revoked by an earlier step of this very run (a 401)
+            raise TeamNotSyncable("credential_revoked", f"team {slug!r}: its credential was revoked (status "
+                                  f"token_revoked, {team.copilot_status_reason}): reconnect with "
+                                  f"`copilot-flow teams connect {slug} --token-env VAR`")
         raise TeamNotSyncable("credential_missing", f"team {slug!r} has no active credential "
                               f"(status {team.copilot_status}): reconnect with "
                               f"`copilot-flow teams connect {slug} --token-env VAR`")

@@ -41,7 +41,7 @@ def test_401_revokes_token_and_credential_exactly_once(h: Harness) -> None:
     records = _step_failure_metadata(result)
     # the first step got 401 and revoked the credential; the later steps of the run had none to use
     assert 401 in {r["http_status"] for r in records}
-    assert {r["error_kind"] for r in records} <= {"token_revoked", "credential_missing"}
+    assert {r["error_kind"] for r in records} <= {"token_revoked", "credential_revoked"}
 
     h.failure_sensor(result)
     team = h.team("acme")
@@ -223,7 +223,7 @@ def test_old_day_backfill_500_adds_no_strike_but_401_still_revokes(h: Harness) -
     result = h.range_run("acme", "acme", start, end)
     records = _step_failure_metadata(result)  # the later steps had no credential left to use
     assert 401 in {r["http_status"] for r in records}
-    assert {r["error_kind"] for r in records} <= {"token_revoked", "credential_missing"}
+    assert {r["error_kind"] for r in records} <= {"token_revoked", "credential_revoked"}
     h.failure_sensor(result)
     t = h.team("acme")
     assert (t.copilot_status, t.copilot_status_reason) == ("token_revoked", "bad_credentials")
