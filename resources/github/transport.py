@@ -78,7 +78,7 @@ def _netloc(url: httpx.URL) -> str:
     return f"{url.host}:{url.port}" if url.port else url.host
 
 
-# ---------------------------------------------------------------- client
+# ---------------------------------------------------------------- connections
 
 
 @functools.cache
