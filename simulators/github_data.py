@@ -2,7 +2,8 @@
 
 Everything is a pure function of (org, day, seats[, today]) seeded with sha256 (never Python's hash()), so two
 processes produce the same bytes. Users are ``dev00001``… with ``user_id = 100000 + i``; the same logins
-exist in every org on purpose (isolation tests use two orgs with shared members).
+exist in every org on purpose (isolation tests use two orgs with shared members). Orgs, users and teams
+(ids, kinds, membership): simulators/github_org.py, whose names are importable from here too.
 
 Hierarchy (consistent by construction):
   per-user day "cells" (language × model × feature counters)
@@ -19,15 +20,30 @@ CLI-only user-day). Sums still match: the org aggregate is built from the same c
 
 from __future__ import annotations
 
-import hashlib
 import random
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any
 
-TEAMS = ("frontend", "backend", "platform", "data", "mobile")
-TINY_TEAM = "tiny"  # fewer than 5 members: absent from user-teams reports (GitHub's 5-seat rule)
+from simulators.github_org import (
+    MIN_TEAM_SEATS,
+    login,
+    omits_enterprise_id,
+    org_id,
+    seed,
+    team_id,
+    team_members,
+    user_id,
+    user_kind,
+    user_teams,
+)
+
+# re-exported for the importers of github_data (the simulator, tests)
+from simulators.github_org import TEAMS as TEAMS
+from simulators.github_org import TINY_TEAM as TINY_TEAM
+from simulators.github_org import not_ready_status as not_ready_status
+
 LANGUAGES = ("python", "typescript", "go", "java", "rust", "unknown")
 IDES = ("vscode", "jetbrains", "neovim", "visualstudio")
 MODELS = ("gpt-4.1", "claude-sonnet-4.5", "auto")
@@ -48,72 +64,12 @@ CODE_COUNTERS = (
     "loc_deleted_sum",
 )
 ACTIVE_FRACTION = 0.7  # of "regular" seat holders, per day
-MIN_TEAM_SEATS = 5
-
-
-def _seed(*parts: object) -> int:
-    raw = "|".join(str(p) for p in parts).encode()
-    return int.from_bytes(hashlib.sha256(raw).digest()[:8], "big")
-
-
-def omits_enterprise_id(org: str) -> bool:
-    """Orgs whose report records carry no ``enterprise_id`` key at all (the others send null)."""
-    return _seed("no-enterprise-id", org.lower()) % 2 == 0
-
-
-def not_ready_status(org: str, report: str, day: date) -> int:
-    """204 or 404 for a day GitHub has no report for (yet) — both occur in ordinary data."""
-    return 204 if _seed("not-ready", org.lower(), report, day.isoformat()) % 2 == 0 else 404
-
-
-def org_id(org: str) -> str:
-    """Organization id as GitHub sends it in report files: a string."""
-    return str(1000 + _seed("org", org.lower()) % 9_000_000)
-
-
-def team_id(org: str, slug: str) -> int:
-    return 1 + _seed("team", org.lower(), slug) % 9_000_000
-
-
-def login(i: int) -> str:
-    return f"dev{i:05d}"
-
-
-def user_id(i: int) -> int:
-    return 100000 + i
-
-
-def user_kind(i: int) -> str:
-    """'never' = seat never used, 'dormant' = last activity > 30 days ago, else 'regular'."""
-    if i % 10 == 9:
-        return "never"
-    if i % 10 == 8:
-        return "dormant"
-    return "regular"
-
-
-def user_teams(i: int) -> list[str]:
-    primary = TEAMS[(i - 1) % len(TEAMS)]
-    teams = [primary]
-    if i % 6 == 0:
-        teams.append(TEAMS[((i - 1) % len(TEAMS) + 2) % len(TEAMS)])
-    if i <= 3:
-        teams.append(TINY_TEAM)
-    return teams
-
-
-def team_members(seats: int) -> dict[str, list[int]]:
-    out: dict[str, list[int]] = {t: [] for t in (*TEAMS, TINY_TEAM)}
-    for i in range(1, seats + 1):
-        for t in user_teams(i):
-            out[t].append(i)
-    return out
 
 
 @lru_cache(maxsize=512)
 def active_bitmap(org: str, day: date, seats: int) -> bytes:
     """One byte per user (index i-1): 1 when user i used Copilot that day."""
-    rng = random.Random(_seed("active", org.lower(), day.isoformat()))
+    rng = random.Random(seed("active", org.lower(), day.isoformat()))
     out = bytearray(seats)
     for i in range(1, seats + 1):
         r = rng.random()
@@ -124,7 +80,7 @@ def active_bitmap(org: str, day: date, seats: int) -> bytes:
 
 def _cells(org: str, day: date, i: int) -> list[tuple[str, str, str, dict[str, int]]]:
     """Activity cells (language, model, feature, counters) of user i on day (user assumed active)."""
-    rng = random.Random(_seed("cells", org.lower(), day.isoformat(), i))
+    rng = random.Random(seed("cells", org.lower(), day.isoformat(), i))
     n = 1 + (rng.random() < 0.5)
     cells = []
     used: set[tuple[str, str, str]] = set()
@@ -238,12 +194,12 @@ def _enterprise_id(org: str) -> dict[str, Any]:
 def user_without_login(org: str, day: date, seats: int) -> int | None:
     """The ``user_id`` whose users-1-day (and users-28-day) record of that day has no ``user_login``
     (it keeps ``user_id``), on about one day in 11; None on the other days."""
-    if _seed("no-login-day", org.lower(), day.isoformat()) % 11:
+    if seed("no-login-day", org.lower(), day.isoformat()) % 11:
         return None
     active = [i for i, b in enumerate(active_bitmap(org, day, seats), 1) if b]
     if not active:
         return None
-    return user_id(active[_seed("no-login-user", org.lower(), day.isoformat()) % len(active)])
+    return user_id(active[seed("no-login-user", org.lower(), day.isoformat()) % len(active)])
 
 
 def active_users(org: str, day: date, seats: int) -> Iterator[int]:
@@ -319,7 +275,7 @@ def _org_day_cached(org: str, day: date, seats: int) -> dict[str, Any]:
         "monthly_active_users": _distinct_active(org, day, 28, seats),
         **_breakdowns(cells),
         # internal keys GitHub's own example files carry; clients must keep/ignore them, never fail
-        "etl_id": f"sim-{_seed('etl', org.lower(), day.isoformat()) % 10**8:08d}",
+        "etl_id": f"sim-{seed('etl', org.lower(), day.isoformat()) % 10**8:08d}",
         "day_partition": day.isoformat(),
     }
     return obj

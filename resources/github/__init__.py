@@ -1,0 +1,106 @@
+"""GitHub Copilot REST client (reports API, billing, seats) and its Dagster resource.
+
+- Typed errors (resources/github_errors.py) decided by ``classify_error`` from status + GitHub's JSON error
+  body + headers; never from exception text.
+- Transient errors (5xx, timeouts) are retried with exponential backoff and full jitter, bounded by
+  ``max_attempts`` and ``max_retry_seconds``. Rate limits (primary and secondary, reference §4.4) honour
+  ``retry-after`` / ``x-ratelimit-reset``, else wait ≥ 60 s with capped exponential backoff; every wait is
+  logged, and one client's waits are bounded by ``rate_limit_budget_seconds`` (then RateLimited at once).
+- A 204, a 404, a bare JSON string or an empty body for one day of a 1-day report is ``NotReady`` (falsy),
+  never an error (design §9 decision 11).
+- Report envelopes → every signed download link is fetched right away WITHOUT the Authorization header,
+  stream-parsed line by line, and merged (or spooled per day to temp files: ``report_latest_28_by_day``);
+  a rejected link (401/403/404) re-fetches the envelope once.
+- REST redirects (301/302/303/307/308, ≤ 5 hops) are followed by the client itself. The Authorization
+  header goes only to the API origin (scheme, host, port of ``base_url``): never to a download link, a
+  redirect target or a ``Link: rel="next"`` URL on another origin.
+- The token never appears in repr(), logs or exception text; errors carry the path only (no query string,
+  never a download URL); a logging filter strips URL queries from httpx/httpcore log records.
+
+Modules: ``logs`` (the log filter), ``classify`` (pure: errors, reasons, waits), ``reports`` (Report, NotReady,
+shard parsing), ``spool`` (DaySpool), ``transport`` (connections, redirects, retries), ``client``
+(GitHubClient), ``resource`` (GitHubResource and its config). Everything importers use is re-exported here.
+"""
+
+from __future__ import annotations
+
+from resources.github.classify import (
+    RATE_LIMIT_BUDGET_SECONDS,
+    RATE_LIMIT_CAP_SECONDS,
+    RATE_LIMIT_JITTER,
+    SECONDARY_MIN_WAIT,
+    access_denied_reason,
+    backoff_wait,
+    classify_error,
+    rate_limit_wait,
+)
+from resources.github.client import GitHubClient, _parse_link_next
+from resources.github.logs import HTTP_LOGGERS, install_log_filter, scrub_text
+from resources.github.reports import (
+    LATEST_REPORTS,
+    NOT_READY_WHY,
+    ONE_DAY_REPORTS,
+    SPOOLED_REPORTS,
+    USER_TEAMS_REPORT,
+    NotReady,
+    Report,
+    iter_shard,
+    parse_shard,
+)
+from resources.github.resource import (
+    ENV_API_URL,
+    PUBLIC_API_URL,
+    USER_TEAMS_AVAILABLE_FROM,
+    USER_TEAMS_FLOOR_CONFIG,
+    GitHubResource,
+    default_base_url,
+    parse_user_teams_floor,
+)
+from resources.github.spool import DaySpool
+from resources.github.transport import (
+    API_VERSION,
+    MAX_REDIRECTS,
+    REDIRECT_STATUSES,
+    CallCounter,
+    logger,
+    shared_ssl_context,
+)
+
+__all__ = [
+    "API_VERSION",
+    "ENV_API_URL",
+    "HTTP_LOGGERS",
+    "LATEST_REPORTS",
+    "MAX_REDIRECTS",
+    "NOT_READY_WHY",
+    "ONE_DAY_REPORTS",
+    "PUBLIC_API_URL",
+    "RATE_LIMIT_BUDGET_SECONDS",
+    "RATE_LIMIT_CAP_SECONDS",
+    "RATE_LIMIT_JITTER",
+    "REDIRECT_STATUSES",
+    "SECONDARY_MIN_WAIT",
+    "SPOOLED_REPORTS",
+    "USER_TEAMS_AVAILABLE_FROM",
+    "USER_TEAMS_FLOOR_CONFIG",
+    "USER_TEAMS_REPORT",
+    "CallCounter",
+    "DaySpool",
+    "GitHubClient",
+    "GitHubResource",
+    "NotReady",
+    "Report",
+    "_parse_link_next",
+    "access_denied_reason",
+    "backoff_wait",
+    "classify_error",
+    "default_base_url",
+    "install_log_filter",
+    "iter_shard",
+    "logger",
+    "parse_shard",
+    "parse_user_teams_floor",
+    "rate_limit_wait",
+    "scrub_text",
+    "shared_ssl_context",
+]

@@ -1,0 +1,137 @@
+"""``DaySpool``: a downloaded per-user 28-day report, spooled to disk one temp file per day and shard."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator
+from datetime import date
+from typing import IO
+
+from resources.github.reports import parse_day
+
+_SPOOL_OPEN_FILES = 8  # per shard being downloaded (one file per day; reopened in append mode past this)
+
+
+class DaySpool:
+    """A downloaded per-user 28-day report, spooled to one temp file per day and shard (raw NDJSON lines,
+    stdlib ``tempfile`` under a TemporaryDirectory). Memory holds counters only; ``records(day)`` parses
+    that day's lines lazily, shards in order (so the order is the one of the unsharded report).
+
+    Records without a valid ``day`` are counted in ``skipped_without_day``, not stored. Close it (or use
+    it as a context manager) to remove the files."""
+
+    def __init__(self, report: str, start_day: date | None, end_day: date | None, shards: int) -> None:
+        self.report = report
+        self.start_day = start_day
+        self.end_day = end_day
+        self.shards = shards
+        self._tmp: tempfile.TemporaryDirectory[str] | None = tempfile.TemporaryDirectory(prefix="copilot-spool-")
+        self._dir = self._tmp.name
+        self._lock = threading.Lock()
+        self._counts: dict[tuple[date, int], int] = {}
+        self._skipped: dict[int, int] = {}
+
+    # -- reading
+    def days(self) -> list[date]:
+        with self._lock:
+            return sorted({d for d, _ in self._counts})
+
+    @property
+    def record_count(self) -> int:
+        with self._lock:
+            return sum(self._counts.values())
+
+    @property
+    def skipped_without_day(self) -> int:
+        with self._lock:
+            return sum(self._skipped.values())
+
+    def day_count(self, day: date) -> int:
+        with self._lock:
+            return sum(n for (d, _), n in self._counts.items() if d == day)
+
+    def records(self, day: date) -> Iterator[dict]:
+        """This day's records, parsed one line at a time."""
+        self._check_open()
+        with self._lock:
+            shards = sorted(k for d, k in self._counts if d == day)
+        for k in shards:
+            with open(self._path(day, k), "rb") as fh:
+                for line in fh:
+                    if line.strip():
+                        yield json.loads(line)
+
+    # -- lifecycle
+    @property
+    def closed(self) -> bool:
+        return self._tmp is None
+
+    def close(self) -> None:
+        tmp, self._tmp = self._tmp, None
+        if tmp is not None:
+            tmp.cleanup()
+
+    def __enter__(self) -> DaySpool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return (
+            f"DaySpool(report={self.report!r}, start_day={self.start_day}, end_day={self.end_day}, "
+            f"shards={self.shards}, days={len(self.days())}, records={self.record_count}, closed={self.closed})"
+        )
+
+    # -- writing (the client)
+    def _check_open(self) -> None:
+        if self._tmp is None:
+            raise ValueError("DaySpool is closed")
+
+    def _path(self, day: date, shard: int) -> str:
+        return os.path.join(self._dir, f"{day.isoformat()}.{shard:05d}.ndjson")
+
+    def _discard_shard(self, shard: int) -> None:
+        """Forget whatever an earlier (failed) attempt of this shard wrote."""
+        suffix = f".{shard:05d}.ndjson"
+        with self._lock:
+            for key in [key for key in self._counts if key[1] == shard]:
+                del self._counts[key]
+            self._skipped.pop(shard, None)
+        for name in os.listdir(self._dir):
+            if name.endswith(suffix):
+                os.remove(os.path.join(self._dir, name))
+
+    def _write_shard(self, shard: int, items: Iterable[tuple[str, dict]]) -> None:
+        self._check_open()
+        self._discard_shard(shard)
+        counts: dict[date, int] = {}
+        skipped = 0
+        handles: OrderedDict[date, IO[bytes]] = OrderedDict()
+        try:
+            for raw, rec in items:
+                day = parse_day(rec.get("day"))
+                if day is None:
+                    skipped += 1
+                    continue
+                fh = handles.get(day)
+                if fh is None:
+                    if len(handles) >= _SPOOL_OPEN_FILES:
+                        handles.popitem(last=False)[1].close()
+                    fh = handles[day] = open(self._path(day, shard), "ab")  # closed in finally
+                else:
+                    handles.move_to_end(day)
+                fh.write(raw.encode("utf-8"))
+                fh.write(b"\n")
+                counts[day] = counts.get(day, 0) + 1
+        finally:
+            for fh in handles.values():
+                fh.close()
+        with self._lock:
+            for day, n in counts.items():
+                self._counts[(day, shard)] = n
+            self._skipped[shard] = skipped

@@ -1,0 +1,146 @@
+"""``SimState``: the live configuration, fault counters, request log (never a raw token) and in-flight stats,
+plus the signing of download links."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import threading
+import time
+from dataclasses import asdict
+from datetime import UTC, date, datetime
+from typing import Any
+
+from starlette.requests import Request
+
+from simulators.github.config import Fault, OrgConfig, SimConfig
+
+
+def token_prefix(token: str | None) -> str | None:
+    if not token:
+        return None
+    return hashlib.sha256(token.encode()).hexdigest()[:12]
+
+
+class SimState:
+    def __init__(self, config: SimConfig | dict | None = None) -> None:
+        self._initial = SimConfig.from_dict(config)
+        self.lock = threading.Lock()
+        self.reset()
+
+    def reset(self) -> None:
+        with self.lock:
+            cfg = self._initial
+            self.config = SimConfig(
+                orgs={k: OrgConfig.from_dict(_org_to_dict(v)) for k, v in cfg.orgs.items()},
+                auto_orgs=cfg.auto_orgs,
+                latency_ms=cfg.latency_ms,
+                secret=cfg.secret,
+                today=cfg.today,
+            )
+            self.requests: list[dict[str, Any]] = []
+            self.counts: dict[str, int] = {}
+            self.in_flight: dict[str, int] = {}
+            self.peak: dict[str, int] = {}
+
+    # -- configuration
+    def set_org(self, org: str, cfg: OrgConfig | dict[str, Any] | None = None, **kw: Any) -> OrgConfig:
+        if cfg is None:
+            cfg = kw
+        oc = OrgConfig.from_dict(cfg)
+        with self.lock:
+            self.config.orgs[org.lower()] = oc
+        return oc
+
+    def org(self, org: str) -> OrgConfig | None:
+        with self.lock:
+            oc = self.config.orgs.get(org.lower())
+            if oc is None and self.config.auto_orgs:
+                oc = OrgConfig()
+                self.config.orgs[org.lower()] = oc
+            return oc
+
+    def tokens(self, org: str, oc: OrgConfig) -> list[str]:
+        return oc.tokens if oc.tokens is not None else [f"sim-token-{org.lower()}"]
+
+    def today(self) -> date:
+        if self.config.today:
+            return date.fromisoformat(self.config.today)
+        return datetime.now(UTC).date()
+
+    def take_fault(self, oc: OrgConfig, kind: str, day: str | None, modes: tuple[str, ...]) -> Fault | None:
+        with self.lock:
+            for f in oc.faults:
+                if f.mode in modes and f.matches(kind, day):
+                    if f.times is not None:
+                        f.times -= 1
+                    return f
+        return None
+
+    # -- request log / stats
+    def enter(self, org: str | None) -> None:
+        if not org:
+            return
+        with self.lock:
+            self.counts[org] = self.counts.get(org, 0) + 1
+            n = self.in_flight.get(org, 0) + 1
+            self.in_flight[org] = n
+            self.peak[org] = max(self.peak.get(org, 0), n)
+
+    def leave(self, org: str | None) -> None:
+        if not org:
+            return
+        with self.lock:
+            self.in_flight[org] = max(0, self.in_flight.get(org, 0) - 1)
+
+    def log(self, request: Request, org: str | None, kind: str, status: int) -> None:
+        token = _bearer(request)
+        entry = {
+            "method": request.method,
+            "host": request.url.netloc,
+            "path": request.url.path,
+            "org": org,
+            "endpoint_kind": kind,
+            "token_sha256_prefix": token_prefix(token),
+            "had_authorization": "authorization" in request.headers,
+            "status": status,
+            "ts": time.time(),
+        }
+        with self.lock:
+            self.requests.append(entry)
+
+    def request_log(self) -> list[dict[str, Any]]:
+        with self.lock:
+            return [dict(r) for r in self.requests]
+
+    def clear_requests(self) -> None:
+        with self.lock:
+            self.requests.clear()
+
+    def stats(self) -> dict[str, Any]:
+        with self.lock:
+            return {
+                "requests": dict(self.counts),
+                "peak_in_flight": dict(self.peak),
+                "in_flight": dict(self.in_flight),
+            }
+
+    # -- download link signing
+    def sign(self, opaque: str, st: int, se: int) -> str:
+        msg = f"{opaque}|{st}|{se}".encode()
+        return hmac.new(self.config.secret.encode(), msg, hashlib.sha256).hexdigest()
+
+
+def _org_to_dict(oc: OrgConfig) -> dict[str, Any]:
+    d = asdict(oc)
+    return d
+
+
+def _bearer(request: Request) -> str | None:
+    auth = request.headers.get("authorization")
+    if not auth:
+        return None
+    parts = auth.split(None, 1)
+    if len(parts) == 2 and parts[0].lower() in ("bearer", "token"):
+        return parts[1].strip()
+    return auth.strip()
