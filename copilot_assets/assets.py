@@ -6,6 +6,7 @@ Writes are delete-then-insert per team-day in one transaction (``Store.replace_t
 
 
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -24,7 +25,15 @@ from copilot_assets.metadata import preview_md
 from copilot_assets.partitions import TeamDay, team_day_partitions
 from copilot_assets.sync import DayResult, TeamSync, run_sync_asset
 from resources.app_store import StoreResource
-from resources.github import USER_TEAMS_FLOOR_CONFIG, USER_TEAMS_REPORT, GitHubResource
+from resources.github import (
+    ORG_1_DAY,
+    ORG_28_DAY,
+    USER_TEAMS_FLOOR_CONFIG,
+    USER_TEAMS_REPORT,
+    USERS_1_DAY,
+    USERS_28_DAY,
+    GitHubResource,
+)
 from resources.github_errors import FATAL_KINDS, GitHubError
 from resources.schemas import asset_column_schema
 
@@ -45,6 +54,21 @@ COMMON: dict[str, Any] = dict(
 )
 
 
+def sync_asset(name: str, *, description: str, fetch_day: Callable[[TeamSync, date, Any], DayResult],
+               check_specs: list[dg.AssetCheckSpec], check_results: Callable[..., list[dg.AssetCheckResult]],
+               apply_success: bool = False) -> dg.AssetsDefinition:
+    """A team × day sync asset: the shared engine (``run_sync_asset``) with this asset's per-team-day fetcher
+    and checks. Only ``copilot_usage`` applies a team's success to its status (one success per run)."""
+
+    @dg.asset(name=name, description=description, kinds={"github", "sql"}, check_specs=check_specs,
+              metadata={"dagster/column_schema": asset_column_schema(name)}, **COMMON)
+    def _sync(context: dg.AssetExecutionContext, store: StoreResource, github: GitHubResource):
+        yield from run_sync_asset(context, store, github, fetch_day, apply_success=apply_success,
+                                  check_results=check_results)
+
+    return _sync
+
+
 def _wants_28_day(days: list[date]) -> bool:
     today = datetime.now(UTC).date()
     return sum(1 for d in days if today - timedelta(days=29) <= d < today) >= USE_28_DAY_MIN_DAYS
@@ -60,7 +84,7 @@ def _org_28_day(sync: TeamSync, log: Any) -> dict[date, tuple[parsing.OrgDayRows
         by_day: dict[date, tuple[parsing.OrgDayRows, dict]] = {}
         if _wants_28_day(sync.days):
             try:
-                report = sync.client.report_latest_28("organization-28-day")
+                report = sync.client.report_latest_28(ORG_28_DAY)
             except GitHubError as exc:
                 if exc.error_kind in FATAL_KINDS:
                     raise
@@ -85,6 +109,26 @@ def _no_report(sync: TeamSync, day: date, asset: str, report: str, why: str) -> 
     return DayResult(TeamDay(day, sync.team.slug), ok=True, no_report=True, metadata=md)
 
 
+def _day_source(sync: TeamSync, day: date, asset: str, from_latest: Callable[[date], Any], latest_report: str,
+                one_day_report: str) -> tuple[str, Any]:
+    """(report, what it holds for the day): the team's 28-day report when it has the day, else the records of
+    the day's 1-day report — or the "no report yet" result."""
+    held = from_latest(day)
+    if held is not None:
+        return latest_report, held
+    return one_day_report, _one_day_records(sync, day, asset, one_day_report)
+
+
+def _one_day_records(sync: TeamSync, day: date, asset: str, report: str) -> list[dict] | DayResult:
+    """The records of ``day`` in its 1-day report (a record without ``day`` belongs to it), or the "no report
+    yet" result when GitHub answered 204/404 or a report without a record of the day."""
+    got = sync.client.report_day(report, day)
+    if not got:
+        return _no_report(sync, day, asset, report, got.why)
+    records = [r for r in got.records if str(r.get("day", day)) == day.isoformat()]
+    return records or _no_report(sync, day, asset, report, "empty_report")
+
+
 def _skipped_md(skipped: Counter[str]) -> dict[str, Any]:
     """Records GitHub sent that could not be kept (lenient parsing): counted, never silently dropped."""
     md: dict[str, Any] = {"skipped_records": sum(skipped.values())}
@@ -95,19 +139,13 @@ def _skipped_md(skipped: Counter[str]) -> dict[str, Any]:
 
 # ----------------------------------------------------------------------------- copilot_usage
 def fetch_usage_day(sync: TeamSync, day: date, log: Any) -> DayResult:
-    cached = _org_28_day(sync, log).get(day)
-    if cached is not None:
-        rows, raw = cached
-        source = "organization-28-day"
+    source, got = _day_source(sync, day, USAGE_ASSET, _org_28_day(sync, log).get, ORG_28_DAY, ORG_1_DAY)
+    if isinstance(got, DayResult):
+        return got
+    if source == ORG_28_DAY:
+        rows, raw = got
     else:
-        source = "organization-1-day"
-        report = sync.client.report_day(source, day)
-        if not report:
-            return _no_report(sync, day, USAGE_ASSET, source, report.why)
-        records = [r for r in report.records if str(r.get("day", day)) == day.isoformat()]
-        if not records:
-            return _no_report(sync, day, USAGE_ASSET, source, "empty_report")
-        raw = records[-1]
+        raw = got[-1]
         rows = parsing.parse_org_day(raw, default_day=day)
     now = datetime.now(UTC)
     usage = {**rows.usage, "source_report": source, "fetched_at": now}
@@ -137,18 +175,14 @@ def fetch_usage_day(sync: TeamSync, day: date, log: Any) -> DayResult:
     return DayResult(TeamDay(day, sync.team.slug), ok=True, rows=written, metadata=md)
 
 
-@dg.asset(
+copilot_usage = sync_asset(
+    "copilot_usage",
     description="Daily Copilot usage per team from GitHub's organization-1-day report (or the 28-day report "
     "for recent ranges): copilot_usage_daily plus language, editor, model and feature breakdowns. "
     "The raw report is kept per team-day in copilot_raw_reports.",
-    kinds={"github", "sql"},
-    check_specs=USAGE_CHECK_SPECS,
-    metadata={"dagster/column_schema": asset_column_schema("copilot_usage")},
-    **COMMON,
+    fetch_day=fetch_usage_day, check_specs=USAGE_CHECK_SPECS, check_results=usage_check_results,
+    apply_success=True,
 )
-def copilot_usage(context: dg.AssetExecutionContext, store: StoreResource, github: GitHubResource):
-    yield from run_sync_asset(context, store, github, fetch_usage_day, apply_success=True,
-                              check_results=usage_check_results)
 
 
 # ----------------------------------------------------------------------------- copilot_user_usage
@@ -160,7 +194,7 @@ def _users_28_day(sync: TeamSync, log: Any) -> Any:
         spool = None
         if _wants_28_day(sync.days):
             try:
-                got = sync.client.report_latest_28_by_day("users-28-day")
+                got = sync.client.report_latest_28_by_day(USERS_28_DAY)
                 if got:
                     spool = got
                     sync.cleanups.append(spool.close)
@@ -178,20 +212,16 @@ def _users_28_day(sync: TeamSync, log: Any) -> Any:
 
 def fetch_user_usage_day(sync: TeamSync, day: date, log: Any) -> DayResult:
     spool = _users_28_day(sync, log)
-    if spool is not None and day in sync.cache["users28_days"]:
-        users = list(spool.records(day))
-        users_source = "users-28-day"
-    else:
-        users_source = "users-1-day"
-        report = sync.client.report_day(users_source, day)
-        if not report:
-            return _no_report(sync, day, USER_USAGE_ASSET, users_source, report.why)
-        users = report.records
-    if not users:
-        return _no_report(sync, day, USER_USAGE_ASSET, "users-1-day", "empty_report")
+
+    def from_spool(d: date) -> list[dict] | None:
+        return list(spool.records(d)) if spool is not None and d in sync.cache["users28_days"] else None
+
+    users_source, users = _day_source(sync, day, USER_USAGE_ASSET, from_spool, USERS_28_DAY, USERS_1_DAY)
+    if isinstance(users, DayResult):
+        return users
     strip = lambda rows: [{c: v for c, v in r.items() if c != "day"} for r in rows]  # noqa: E731
     tables: dict[str, list[dict]] = {}
-    raw_reports = {"users-1-day": [r for r in users if str(r.get("day", day)) == day.isoformat()]}
+    raw_reports = {USERS_1_DAY: [r for r in users if str(r.get("day", day)) == day.isoformat()]}
     note = _user_teams_not_offered(sync, day, log)
     if note is None:
         teams_report = sync.client.report_day(USER_TEAMS_REPORT, day)
@@ -245,18 +275,14 @@ def _user_teams_not_offered(sync: TeamSync, day: date, log: Any) -> str | None:
     return note
 
 
-@dg.asset(
+copilot_user_usage = sync_asset(
+    "copilot_user_usage",
     description="Per-user and per-GitHub-team daily Copilot usage: users-1-day joined with user-teams-1-day "
     "of the same day. GitHub teams with fewer than 5 Copilot users are kept, flagged below_threshold. "
     "user-teams-1-day is not asked for before GitHubResource.user_teams_available_from (default 2026-05-14, "
     "when GitHub added it): those days get per-user rows only.",
-    kinds={"github", "sql"},
-    check_specs=USER_USAGE_CHECK_SPECS,
-    metadata={"dagster/column_schema": asset_column_schema("copilot_user_usage")},
-    **COMMON,
+    fetch_day=fetch_user_usage_day, check_specs=USER_USAGE_CHECK_SPECS, check_results=user_usage_check_results,
 )
-def copilot_user_usage(context: dg.AssetExecutionContext, store: StoreResource, github: GitHubResource):
-    yield from run_sync_asset(context, store, github, fetch_user_usage_day, check_results=user_usage_check_results)
 
 
 # ----------------------------------------------------------------------------- copilot_seats
@@ -289,17 +315,13 @@ def fetch_seats_day(sync: TeamSync, day: date, log: Any) -> DayResult:
     return DayResult(TeamDay(day, sync.team.slug), ok=True, rows=written, metadata=md)
 
 
-@dg.asset(
+copilot_seats = sync_asset(
+    "copilot_seats",
     description="Seat snapshot per team-day from /copilot/billing and /copilot/billing/seats. "
     + SEAT_HISTORY_NOTE + "; older dates are skipped with that reason in the log. 'Never used' = no "
     "last_activity_at (GitHub also clears it after 90 idle days); dormant = last activity > 30 days ago.",
-    kinds={"github", "sql"},
-    check_specs=SEATS_CHECK_SPECS,
-    metadata={"dagster/column_schema": asset_column_schema("copilot_seats")},
-    **COMMON,
+    fetch_day=fetch_seats_day, check_specs=SEATS_CHECK_SPECS, check_results=seats_check_results,
 )
-def copilot_seats(context: dg.AssetExecutionContext, store: StoreResource, github: GitHubResource):
-    yield from run_sync_asset(context, store, github, fetch_seats_day, check_results=seats_check_results)
 
 
 COPILOT_ASSETS = [copilot_usage, copilot_user_usage, copilot_seats]

@@ -44,7 +44,7 @@ def verify_token(team: Team, token: Secret, base_url: str | None = None) -> Veri
     Raises InvalidInput naming what is missing when the token itself is the problem (revoked, wrong role
     or scope, SSO). An organization problem (usage-metrics policy off, no subscription) is returned, not
     raised: the token is fine and is stored, and the team waits in ``insufficient_licenses`` with the fix."""
-    from resources.github import GitHubResource
+    from resources.github import ORG_1_DAY, GitHubResource
 
     gh = GitHubResource(base_url=base_url or settings.github_api_url(), max_attempts=2, max_retry_seconds=10,
                         rate_limit_budget_seconds=30)
@@ -58,7 +58,7 @@ def verify_token(team: Team, token: Secret, base_url: str | None = None) -> Veri
                     return Verification(billing={}, report_denied=exc)
                 raise
             try:
-                client.report_day("organization-1-day", datetime.now(UTC).date() - timedelta(days=2))
+                client.report_day(ORG_1_DAY, datetime.now(UTC).date() - timedelta(days=2))
             except CopilotAccessDenied as exc:
                 if exc.reason in ORG_PROBLEMS:
                     return Verification(billing=billing, report_denied=exc)

@@ -22,7 +22,7 @@ from copilot_assets.partitions import TEAMS_PARTITION_NAME, team_partitions
 from copilot_assets.team_health import apply_event
 from resources.app_store import StoreResource
 from resources.flags import COPILOT_FLAG
-from resources.github import GitHubResource
+from resources.github import ORG_1_DAY, GitHubResource
 from resources.github_errors import CopilotAccessDenied, GitHubError, TokenRevoked
 from resources.secrets import CredentialUndecryptable
 from resources.statuses import CONNECTED, INSUFFICIENT_LICENSES, REASON_CREDENTIAL_UNDECRYPTABLE, TOKEN_REVOKED
@@ -209,7 +209,7 @@ def probe_team(github: GitHubResource, store: Store, team: Team) -> str:
     event: Any
     with github.client(team=team.slug, org=team.github_org, token=credential.token.reveal()) as client:
         try:
-            report = client.report_day("organization-1-day", day)
+            report = client.report_day(ORG_1_DAY, day)
             if not report and report.why == "http_404":
                 # a 404 is "no report yet" for a day — or an org without Copilot, whose reports are all 404:
                 # the billing endpoint tells which (it names a missing subscription)

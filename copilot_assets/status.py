@@ -31,7 +31,7 @@ Decisions come from typed error fields (``error_kind``, ``http_status``, ``reaso
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
 
 from resources.github_errors import ACCESS_DENIED_REASONS, CopilotAccessDenied, TokenRevoked
@@ -88,27 +88,29 @@ class TeamHealth:
 
 # ----------------------------------------------------------------------------- events
 @dataclass(frozen=True)
-class SyncSucceeded:
+class _Event:
+    """Every event happens at a time; all its datetimes are aware UTC (SQLite hands back naive ones)."""
+
     at: datetime
-    run_started_at: datetime
-    counts_toward_strikes: bool = True
 
     def __post_init__(self) -> None:
-        _fix_times(self, "at", "run_started_at")
+        _fix_times(self, *(f.name for f in fields(self) if isinstance(getattr(self, f.name), datetime)))
 
 
 @dataclass(frozen=True)
-class SyncFailed:
-    at: datetime
+class SyncSucceeded(_Event):
+    run_started_at: datetime
+    counts_toward_strikes: bool = True
+
+
+@dataclass(frozen=True)
+class SyncFailed(_Event):
     run_started_at: datetime
     error_kind: str
     http_status: int | None = None
     reason: str | None = None
     counts_toward_strikes: bool = True
     credential_id: int | None = None  # the credential the failed run used (None: not known)
-
-    def __post_init__(self) -> None:
-        _fix_times(self, "at", "run_started_at")
 
     @property
     def is_unauthorized(self) -> bool:
@@ -120,70 +122,45 @@ class SyncFailed:
 
 
 @dataclass(frozen=True)
-class LicenseProbe:
+class LicenseProbe(_Event):
     """A report call made for a team in ``insufficient_licenses``: ``reports_readable`` when it answered
     200 or 204/404 (no report yet) — whatever the seat count —, else the typed 403 ``denied_reason``."""
 
-    at: datetime
     reports_readable: bool
     denied_reason: str | None = None
 
-    def __post_init__(self) -> None:
-        _fix_times(self, "at")
-
 
 @dataclass(frozen=True)
-class CredentialUnusable:
+class CredentialUnusable(_Event):
     """A connected team's credential cannot be used for a sync: none is stored, or the configured key
     cannot decrypt it (``reason`` is one of ``CREDENTIAL_REASONS``)."""
 
-    at: datetime
     reason: str
 
     def __post_init__(self) -> None:
         if self.reason not in CREDENTIAL_REASONS:
             raise ValueError(f"credential reason must be one of {CREDENTIAL_REASONS}, got {self.reason!r}")
-        _fix_times(self, "at")
+        super().__post_init__()
 
 
 @dataclass(frozen=True)
-class CredentialUsable:
+class CredentialUsable(_Event):
     """The team's stored credential decrypts again (the key was set back)."""
 
-    at: datetime
-
-    def __post_init__(self) -> None:
-        _fix_times(self, "at")
-
 
 @dataclass(frozen=True)
-class CredentialVerified:
+class CredentialVerified(_Event):
     """A new token was stored and verified against GitHub (the old one stays revoked)."""
 
-    at: datetime
-
-    def __post_init__(self) -> None:
-        _fix_times(self, "at")
-
 
 @dataclass(frozen=True)
-class Connected:
+class Connected(_Event):
     """``teams connect``: the only way out of ``disabled`` (decision 3)."""
 
-    at: datetime
-
-    def __post_init__(self) -> None:
-        _fix_times(self, "at")
-
 
 @dataclass(frozen=True)
-class Disconnected:
+class Disconnected(_Event):
     """The team disconnects: status ``disabled``; no data is deleted."""
-
-    at: datetime
-
-    def __post_init__(self) -> None:
-        _fix_times(self, "at")
 
 
 Event = (SyncSucceeded | SyncFailed | LicenseProbe | CredentialUnusable | CredentialUsable | CredentialVerified

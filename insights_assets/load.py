@@ -13,20 +13,13 @@ from typing import Any
 import sqlalchemy as sa
 
 from copilot_assets.metrics import WINDOW_DAYS
+from copilot_assets.parsing import COUNTERS
 from resources import queries
 from resources import tables as t
 
 from .facts import Facts, compute_facts
 
-_COUNTERS = (
-    "user_initiated_interaction_count",
-    "code_generation_activity_count",
-    "code_acceptance_activity_count",
-    "loc_suggested_to_add_sum",
-    "loc_added_sum",
-)
-
-_USER_COLUMNS = ("day", "user_id", *_COUNTERS)  # never user_login
+_USER_COLUMNS = ("day", "user_id", *COUNTERS)  # never user_login
 
 
 def _frame(conn: sa.Connection, table: sa.Table, columns: list[str], team_id: int, start: date, end: date):

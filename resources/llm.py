@@ -15,7 +15,6 @@ from pydantic import Field
 from resources import settings
 
 MODEL_ENV = settings.LLM_MODEL_ENV
-API_KEY_ENV = settings.ANTHROPIC_API_KEY_ENV
 DEFAULT_MODEL = "claude-sonnet-5-5"
 """A current model id. (``claude-sonnet-4-5`` is in the SDK's DEPRECATED_MODELS, end of life
 2026-11-30, so it is not the default; set ``COPILOT_FLOW_LLM_MODEL`` to choose another.)"""

@@ -122,10 +122,8 @@ TABLE_COLUMN_DESCRIPTIONS: dict[tuple[str, str], str] = {
     ("teams", "id"): "team id (team_id elsewhere)",
     ("feature_flags", "name"): "flag name (integration_copilot_enabled)",
     ("feature_flags", "team_id"): "team of a per-team override (null for the global value)",
-    ("copilot_language_daily", "acceptance_rate"): "acceptances / generations for the language (0..1)",
-    ("copilot_editor_daily", "acceptance_rate"): "acceptances / generations for the editor (0..1)",
-    ("copilot_model_daily", "acceptance_rate"): "acceptances / generations for the model (0..1)",
-    ("copilot_feature_daily", "acceptance_rate"): "acceptances / generations for the feature (0..1)",
+    **{(f"copilot_{key}_daily", "acceptance_rate"): f"acceptances / generations for the {key} (0..1)"
+       for key in ("language", "editor", "model", "feature")},
     ("copilot_github_team_daily", "acceptance_rate"): "acceptances / generations in the GitHub team (0..1)",
     ("insights", "model"): "Claude model id (null for rules)",
     ("insights", "detail"): "insight body",
@@ -144,22 +142,19 @@ ASSET_TABLES: dict[str, tuple[str, ...]] = {
 }
 
 
+_TYPE_NAMES: tuple[tuple[type, str], ...] = (  # first match wins: BigInteger is an Integer, Text a String
+    (sa.BigInteger, "bigint"), (sa.Integer, "int"), (sa.Float, "float"), (sa.Boolean, "bool"), (sa.Date, "date"),
+    (sa.Text, "text"),
+)
+
+
 def _type_name(col: sa.Column) -> str:
     t = col.type
-    if isinstance(t, sa.BigInteger):
-        return "bigint"
-    if isinstance(t, sa.Integer):
-        return "int"
-    if isinstance(t, sa.Float):
-        return "float"
-    if isinstance(t, sa.Boolean):
-        return "bool"
     if isinstance(t, sa.DateTime):
         return "timestamp (UTC)" if t.timezone else "timestamp"
-    if isinstance(t, sa.Date):
-        return "date"
-    if isinstance(t, sa.Text):
-        return "text"
+    for kind, name in _TYPE_NAMES:
+        if isinstance(t, kind):
+            return name
     if isinstance(t, sa.String):
         return f"string({t.length})" if t.length else "string"
     return str(t).lower()

@@ -54,11 +54,14 @@ teams = sa.Table(
     sa.CheckConstraint(_in("copilot_status", STATUSES), name="copilot_status_valid"),
 )
 
-credentials = sa.Table(
+def _team_log_table(name: str, *columns: sa.SchemaItem) -> sa.Table:
+    """A table of rows about one team, each with its own surrogate id (credentials, events, observations)."""
+    return sa.Table(name, metadata, sa.Column("id", sa.Integer, primary_key=True, autoincrement=True), _team_fk(),
+                    *columns)
+
+
+credentials = _team_log_table(
     "credentials",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    _team_fk(),
     sa.Column("token_encrypted", sa.Text, nullable=False),
     sa.Column("is_revoked", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("created_at", UTC_TS, nullable=False),
@@ -80,11 +83,8 @@ feature_flags = sa.Table(
     sa.UniqueConstraint("name", "scope", name="uq_feature_flags_name_scope"),
 )
 
-copilot_status_events = sa.Table(
+copilot_status_events = _team_log_table(
     "copilot_status_events",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    _team_fk(),
     sa.Column("at", UTC_TS, nullable=False),
     sa.Column("event", sa.String(32), nullable=False),
     sa.Column("from_status", sa.String(32)),
@@ -110,6 +110,13 @@ copilot_run_outcomes = sa.Table(
 
 
 # --------------------------------------------------------------------------- copilot data tables
+def _team_day_table(name: str, *columns: sa.SchemaItem, key: tuple[str, ...] = ()) -> sa.Table:
+    """A table of one team's data per UTC day: keyed by (team_id, day, *key), the team_id a foreign key to
+    teams (our tenant, never a GitHub team)."""
+    return sa.Table(name, metadata, _team_fk(), sa.Column("day", sa.Date, nullable=False), *columns,
+                    sa.PrimaryKeyConstraint("team_id", "day", *key))
+
+
 def _counters() -> list[sa.Column]:
     return [
         sa.Column("user_initiated_interaction_count", sa.BigInteger, nullable=False, server_default="0"),
@@ -120,24 +127,19 @@ def _counters() -> list[sa.Column]:
     ]
 
 
-copilot_raw_reports = sa.Table(
+copilot_raw_reports = _team_day_table(
     "copilot_raw_reports",
-    metadata,
-    _team_fk(),
-    sa.Column("day", sa.Date, nullable=False),
     sa.Column("report", sa.String(40), nullable=False),
     sa.Column("fetched_at", UTC_TS, nullable=False),
     sa.Column("record_count", sa.Integer, nullable=False),
     sa.Column("payload", sa.Text, nullable=False),  # JSON array of the raw records, unknown fields kept
-    sa.PrimaryKeyConstraint("team_id", "day", "report"),
+
+    key=("report",),
 )
 
 # A fetch that found no report (204) or an empty one: an observation, never a rewrite to zero (decision 8)
-copilot_report_observations = sa.Table(
+copilot_report_observations = _team_log_table(
     "copilot_report_observations",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    _team_fk(),
     sa.Column("day", sa.Date, nullable=False),
     sa.Column("report", sa.String(40), nullable=False),
     sa.Column("outcome", sa.String(32), nullable=False),
@@ -150,11 +152,8 @@ copilot_report_observations = sa.Table(
 # nightly inside the gap horizon); "confirmed_empty": still no report when the day left the horizon
 # (recorded once, with why).
 DAY_STATES = ("data", "no_report", "confirmed_empty")
-copilot_day_status = sa.Table(
+copilot_day_status = _team_day_table(
     "copilot_day_status",
-    metadata,
-    _team_fk(),
-    sa.Column("day", sa.Date, nullable=False),
     sa.Column("asset", sa.String(40), nullable=False),
     sa.Column("state", sa.String(16), nullable=False),
     sa.Column("reason", sa.Text),  # last not-ready answer (http_204, http_404 …), or why confirmed empty
@@ -162,15 +161,12 @@ copilot_day_status = sa.Table(
     sa.Column("first_checked_at", UTC_TS, nullable=False),
     sa.Column("last_checked_at", UTC_TS, nullable=False),
     sa.Column("run_id", sa.String(64)),
-    sa.PrimaryKeyConstraint("team_id", "day", "asset"),
     sa.CheckConstraint(_in("state", DAY_STATES), name="state_valid"),
+    key=("asset",),
 )
 
-copilot_usage_daily = sa.Table(
+copilot_usage_daily = _team_day_table(
     "copilot_usage_daily",
-    metadata,
-    _team_fk(),
-    sa.Column("day", sa.Date, nullable=False),
     sa.Column("daily_active_users", sa.Integer),
     sa.Column("weekly_active_users", sa.Integer),
     sa.Column("monthly_active_users", sa.Integer),
@@ -184,22 +180,18 @@ copilot_usage_daily = sa.Table(
     sa.Column("acceptance_rate", sa.Float),
     sa.Column("source_report", sa.String(40), nullable=False),
     sa.Column("fetched_at", UTC_TS, nullable=False),
-    sa.PrimaryKeyConstraint("team_id", "day"),
     sa.CheckConstraint("acceptance_rate IS NULL OR (acceptance_rate >= 0 AND acceptance_rate <= 1)",
                        name="acceptance_rate_range"),
 )
 
 
 def _breakdown(name: str, key: str) -> sa.Table:
-    return sa.Table(
+    return _team_day_table(
         name,
-        metadata,
-        _team_fk(),
-        sa.Column("day", sa.Date, nullable=False),
         sa.Column(key, sa.String(200), nullable=False),
         *_counters(),
         sa.Column("acceptance_rate", sa.Float),
-        sa.PrimaryKeyConstraint("team_id", "day", key),
+        key=(key,),
     )
 
 
@@ -208,11 +200,8 @@ copilot_editor_daily = _breakdown("copilot_editor_daily", "editor")
 copilot_model_daily = _breakdown("copilot_model_daily", "model")
 copilot_feature_daily = _breakdown("copilot_feature_daily", "feature")
 
-copilot_user_daily = sa.Table(
+copilot_user_daily = _team_day_table(
     "copilot_user_daily",
-    metadata,
-    _team_fk(),
-    sa.Column("day", sa.Date, nullable=False),
     sa.Column("user_id", sa.BigInteger, nullable=False),
     sa.Column("user_login", sa.String(100)),  # GitHub documents every field as optional: kept by user_id
     *_counters(),
@@ -221,14 +210,11 @@ copilot_user_daily = sa.Table(
     sa.Column("used_cli", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("engaged", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("github_team_count", sa.Integer, nullable=False, server_default="0"),
-    sa.PrimaryKeyConstraint("team_id", "day", "user_id"),
+    key=("user_id",),
 )
 
-copilot_github_team_daily = sa.Table(
+copilot_github_team_daily = _team_day_table(
     "copilot_github_team_daily",
-    metadata,
-    _team_fk(),
-    sa.Column("day", sa.Date, nullable=False),
     sa.Column("github_team_id", sa.BigInteger, nullable=False),
     sa.Column("github_team_slug", sa.String(200), nullable=False),
     sa.Column("active_users", sa.Integer, nullable=False),
@@ -236,14 +222,11 @@ copilot_github_team_daily = sa.Table(
     *_counters(),
     sa.Column("acceptance_rate", sa.Float),
     sa.Column("below_threshold", sa.Boolean, nullable=False),
-    sa.PrimaryKeyConstraint("team_id", "day", "github_team_id"),
+    key=("github_team_id",),
 )
 
-copilot_seat_snapshots = sa.Table(
+copilot_seat_snapshots = _team_day_table(
     "copilot_seat_snapshots",
-    metadata,
-    _team_fk(),
-    sa.Column("day", sa.Date, nullable=False),
     sa.Column("snapshot_at", UTC_TS, nullable=False),
     sa.Column("total_seats", sa.Integer, nullable=False),
     sa.Column("active_seats", sa.Integer, nullable=False),
@@ -256,14 +239,10 @@ copilot_seat_snapshots = sa.Table(
     sa.Column("listed_seats", sa.Integer, nullable=False),
     sa.Column("plan_type", sa.String(32)),
     sa.Column("seat_management_setting", sa.String(32)),
-    sa.PrimaryKeyConstraint("team_id", "day"),
 )
 
-insights = sa.Table(
+insights = _team_day_table(
     "insights",
-    metadata,
-    _team_fk(),
-    sa.Column("day", sa.Date, nullable=False),
     sa.Column("source", sa.String(16), nullable=False),  # "claude" | "rules"
     sa.Column("model", sa.String(100)),
     sa.Column("headline", sa.Text, nullable=False),
@@ -280,7 +259,6 @@ insights = sa.Table(
     sa.Column("cost_usd", sa.Float, nullable=False, server_default="0"),
     sa.Column("created_at", UTC_TS, nullable=False),
     sa.Column("run_id", sa.String(64)),
-    sa.PrimaryKeyConstraint("team_id", "day"),
 )
 
 TEAM_DAY_TABLES = {

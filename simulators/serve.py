@@ -5,8 +5,6 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,12 +41,3 @@ def start_in_thread(app: Any, port: int | None = None, host: str = "127.0.0.1") 
             raise RuntimeError(f"simulator did not start on {host}:{port}")
         time.sleep(0.02)
     return ServerHandle(url=f"http://{host}:{port}", port=port, server=server, thread=thread)
-
-
-@contextmanager
-def running(app: Any, port: int | None = None) -> Iterator[ServerHandle]:
-    handle = start_in_thread(app, port)
-    try:
-        yield handle
-    finally:
-        handle.stop()

@@ -4,7 +4,7 @@ per-GitHub-team rows, leniently (GitHub documents every field as optional)."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import date
 from typing import Any
 
@@ -38,6 +38,19 @@ def _record_day(rec: Mapping[str, Any], day: date, where: str) -> date:
     """A record's ``day``; a record without one belongs to the report's day (every field is optional)."""
     value = rec.get("day")
     return day if value is None else parse_day(value, f"{where}.day")
+
+
+def _of_day(records: list[Any], day: date, name: str) -> Iterator[tuple[str, Mapping[str, Any] | MalformedReport]]:
+    """(where, record) for each record of ``day``; (where, the error) for one whose object or day cannot be
+    read (records of other days are left out)."""
+    for i, rec in enumerate(records):
+        where = f"{name}[{i}]"
+        try:
+            obj = _object(rec, where)
+            if _record_day(obj, day, where) == day:
+                yield where, obj
+        except MalformedReport as exc:
+            yield where, exc
 
 
 def _skip_reason(exc: MalformedReport) -> str:
@@ -81,12 +94,10 @@ def join_users_teams(
 
     memberships: list[tuple[int, int, str]] = []  # (user_id, team_id, slug)
     login_ids: dict[str, int] = {}
-    for i, rec in enumerate(teams_in):
-        where = f"team_records[{i}]"
+    for where, rec in _of_day(teams_in, day, "team_records"):
         try:
-            rec = _object(rec, where)
-            if _record_day(rec, day, where) != day:
-                continue
+            if isinstance(rec, MalformedReport):
+                raise rec
             user_id = _int_or_none(rec.get("user_id"), f"{where}.user_id")
             team_id = _int_or_none(rec.get("team_id"), f"{where}.team_id")
             if user_id is None or team_id is None:
@@ -104,18 +115,12 @@ def join_users_teams(
     users: dict[int, dict[str, Any]] = {}
     malformed: MalformedReport | None = None
     seen = n_malformed = 0
-    for i, rec in enumerate(users_in):
-        where = f"user_records[{i}]"
-        try:
-            rec = _object(rec, where)
-            if _record_day(rec, day, where) != day:
-                continue
-        except MalformedReport as exc:  # not even its day can be read: it counts against this day
-            seen += 1
-            malformed, n_malformed = malformed or exc, n_malformed + 1
-            skips[_skip_reason(exc)] += 1
-            continue
+    for where, rec in _of_day(users_in, day, "user_records"):
         seen += 1
+        if isinstance(rec, MalformedReport):  # not even its day can be read: it counts against this day
+            malformed, n_malformed = malformed or rec, n_malformed + 1
+            skips[_skip_reason(rec)] += 1
+            continue
         try:
             login = _opt_text(rec.get("user_login"), f"{where}.user_login", LOGIN_MAX)
             user_id = _int_or_none(rec.get("user_id"), f"{where}.user_id")

@@ -11,12 +11,16 @@ from typing import Any
 
 from resources.github_errors import MalformedReport
 
-LATEST_REPORTS = ("organization-28-day", "users-28-day")
+ORG_1_DAY = "organization-1-day"
+ORG_28_DAY = "organization-28-day"
+USERS_1_DAY = "users-1-day"
+USERS_28_DAY = "users-28-day"
+LATEST_REPORTS = (ORG_28_DAY, USERS_28_DAY)
 # GitHub added the org endpoint user-teams-1-day on 2026-05-14 (reference §1.1; there is no 28-day variant);
 # its floor (USER_TEAMS_AVAILABLE_FROM) is configuration: resources/github/resource.py.
 USER_TEAMS_REPORT = "user-teams-1-day"
-ONE_DAY_REPORTS = ("organization-1-day", "users-1-day", USER_TEAMS_REPORT)
-SPOOLED_REPORTS = ("users-28-day",)
+ONE_DAY_REPORTS = (ORG_1_DAY, USERS_1_DAY, USER_TEAMS_REPORT)
+SPOOLED_REPORTS = (USERS_28_DAY,)
 NOT_READY_WHY = ("http_204", "http_404", "no_report_available", "empty_body")
 
 

@@ -50,10 +50,6 @@ class DaySpool:
         with self._lock:
             return sum(self._skipped.values())
 
-    def day_count(self, day: date) -> int:
-        with self._lock:
-            return sum(n for (d, _), n in self._counts.items() if d == day)
-
     def records(self, day: date) -> Iterator[dict]:
         """This day's records, parsed one line at a time."""
         self._check_open()

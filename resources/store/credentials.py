@@ -58,10 +58,6 @@ class CredentialsMixin(StoreBase):
         row = self._active_credential_row(team_id)
         return None if row is None else (int(row.id), as_utc(row.created_at))  # type: ignore[return-value]
 
-    def active_token(self, team_id: int) -> Secret | None:
-        cred = self.active_credential(team_id)
-        return cred.token if cred else None
-
     def credential_problem(self, team_id: int) -> str | None:
         """Why the team's credential cannot be used for a sync (``credential_missing`` /
         ``credential_undecryptable``), or None when it can."""
@@ -85,8 +81,3 @@ class CredentialsMixin(StoreBase):
         with self.engine.begin() as c:
             return c.execute(stmt).rowcount
 
-    def credential_rows(self, team_id: int) -> list[dict[str, Any]]:
-        with self.engine.connect() as conn:
-            return [dict(r._mapping) for r in conn.execute(
-                sa.select(credentials).where(credentials.c.team_id == team_id).order_by(credentials.c.id)
-            )]

@@ -141,6 +141,3 @@ class TeamDaysMixin(StoreBase):
                 return int(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
             return queries.count_team_rows(conn, table_name, team_id, day, day)
 
-    def days_present(self, table_name: str, team_id: int, start: date, end: date) -> set[date]:
-        with self.engine.connect() as conn:
-            return queries.days_with_rows(conn, table_name, team_id, start, end)

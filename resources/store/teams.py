@@ -34,19 +34,18 @@ class TeamsMixin(StoreBase):
             )
         return self.get_team(slug)
 
-    def get_team(self, slug: str) -> Team:
+    def _one_team(self, where: Any, missing: str) -> Team:
         with self.engine.connect() as conn:
-            row = conn.execute(sa.select(teams).where(teams.c.slug == slug)).first()
+            row = conn.execute(sa.select(teams).where(where)).first()
         if row is None:
-            raise UnknownTeam(f"unknown team {slug!r} (see `copilot-flow teams list`)")
+            raise UnknownTeam(missing)
         return Team.from_row(row)
 
+    def get_team(self, slug: str) -> Team:
+        return self._one_team(teams.c.slug == slug, f"unknown team {slug!r} (see `copilot-flow teams list`)")
+
     def get_team_by_id(self, team_id: int) -> Team:
-        with self.engine.connect() as conn:
-            row = conn.execute(sa.select(teams).where(teams.c.id == team_id)).first()
-        if row is None:
-            raise UnknownTeam(f"unknown team id {team_id}")
-        return Team.from_row(row)
+        return self._one_team(teams.c.id == team_id, f"unknown team id {team_id}")
 
     def list_teams(self, status: str | None = None) -> list[Team]:
         q = sa.select(teams).order_by(teams.c.slug)

@@ -11,6 +11,7 @@ from datetime import timedelta
 
 import pytest
 from automation_support import Harness, nightly_window_requests, today, window
+from store_support import active_token, credential_rows, days_present
 
 from copilot_assets import status as sm
 from copilot_assets.outcomes import TEAM_TAG, failed_team_days
@@ -46,10 +47,10 @@ def test_401_revokes_token_and_credential_exactly_once(h: Harness) -> None:
     h.failure_sensor(result)
     team = h.team("acme")
     assert (team.copilot_status, team.copilot_status_reason) == ("token_revoked", "bad_credentials")
-    [cred] = h.store.credential_rows(team.id)
+    [cred] = credential_rows(h.store, team.id)
     assert cred["is_revoked"] is True and cred["revoked_at"] is not None
     assert cred["revoked_reason"] == "bad_credentials"
-    assert h.store.active_token(team.id) is None
+    assert active_token(h.store, team.id) is None
     [ev] = _sensor_events(h, "acme")
     assert (ev["event"], ev["from_status"], ev["to_status"]) == ("sync_failed", "connected", "token_revoked")
     assert ev["run_id"] == result.run_id  # the plain Dagster run id (joins to the run in the UI)
@@ -61,7 +62,7 @@ def test_401_revokes_token_and_credential_exactly_once(h: Harness) -> None:
     again = h.team("acme")
     assert (again.copilot_status, again.copilot_consecutive_failures) == ("token_revoked", 0)
     assert len(h.events("acme")) == n_events
-    assert h.store.credential_rows(team.id) == [cred]
+    assert credential_rows(h.store, team.id) == [cred]
 
     # nightly stops for this team
     data = h.nightly()
@@ -98,7 +99,7 @@ def test_github_denial_makes_insufficient_licenses_with_reason(h: Harness, knobs
     [ev] = _sensor_events(h, "acme")
     assert (ev["to_status"], ev["reason"], ev["run_id"]) == ("insufficient_licenses", reason, result.run_id)
     # the credential is not revoked by a 403; the hint names the remedy for that reason
-    assert h.store.active_token(team.id) is not None
+    assert active_token(h.store, team.id) is not None
     assert sm.hint_for(team.copilot_status, team.copilot_status_reason, "acme") == \
         sm.REMEDIATION_HINTS[reason].replace("{team}", "acme")
 
@@ -126,7 +127,7 @@ def test_three_transient_nightly_failures_then_repeated_failures_and_success_res
     t = h.team("acme")
     assert (t.copilot_status, t.copilot_consecutive_failures) == ("connected", 0)
     assert t.copilot_last_sync_at is not None and t.copilot_last_sync_at.date() == today()
-    usage_days = h.store.days_present("copilot_usage_daily", t.id, window()[0], window()[-1])
+    usage_days = days_present(h.store, "copilot_usage_daily", t.id, window()[0], window()[-1])
     assert usage_days == set(window())
 
     r1, t = failing_nightly("502")
@@ -194,9 +195,9 @@ def test_failure_of_team_a_never_changes_team_b(h: Harness, mode: str) -> None:
         assert (a.copilot_status, a.copilot_consecutive_failures) == ("connected", 1)
     assert (b.copilot_status, b.copilot_status_reason, b.copilot_consecutive_failures) == ("connected", None, 0)
     assert b.copilot_last_sync_at is not None and b.copilot_last_sync_at.date() == today()
-    assert h.store.active_token(b.id) is not None
+    assert active_token(h.store, b.id) is not None
     assert _sensor_events(h, "team-b") == []
-    assert h.store.days_present("copilot_usage_daily", b.id, window()[0], window()[-1]) == set(window())
+    assert days_present(h.store, "copilot_usage_daily", b.id, window()[0], window()[-1]) == set(window())
 
 
 # ----------------------------------------------------------------------------- old-day backfills (decision 2)
@@ -227,6 +228,6 @@ def test_old_day_backfill_500_adds_no_strike_but_401_still_revokes(h: Harness) -
     h.failure_sensor(result)
     t = h.team("acme")
     assert (t.copilot_status, t.copilot_status_reason) == ("token_revoked", "bad_credentials")
-    assert all(c["is_revoked"] and c["revoked_at"] is not None for c in h.store.credential_rows(t.id))
+    assert all(c["is_revoked"] and c["revoked_at"] is not None for c in credential_rows(h.store, t.id))
     [ev] = _sensor_events(h, "acme")
     assert (ev["to_status"], ev["run_id"]) == ("token_revoked", result.run_id)

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import dagster as dg
 from automation_support import Harness, today
+from store_support import active_token, days_present
 
 from copilot_assets.jobs import INSIGHTS_KEY, SYNC_KEYS
 from copilot_assets.outcomes import RUN_TRIGGER_TAG
@@ -63,7 +64,7 @@ def test_connected_team_syncs_then_insights_then_complete(h: Harness) -> None:
     assert (team.copilot_status, team.copilot_consecutive_failures) == ("connected", 0)
     assert team.copilot_last_sync_at is not None
     # the 28 recent days were synced, the seat snapshot stored under the latest day, one insight for it
-    assert len(h.store.days_present("copilot_usage_daily", team.id, first, latest)) == 28
+    assert len(days_present(h.store, "copilot_usage_daily", team.id, first, latest)) == 28
     assert h.store.count_rows("copilot_user_daily", team.id, latest) > 0
     assert h.store.count_rows("copilot_seat_snapshots", team.id, latest) == 1
     assert h.store.count_rows("insights", team.id) == 1
@@ -101,7 +102,7 @@ def test_sync_refused_with_401_moves_on_to_llm_processing_and_revokes(h: Harness
     team = h.team("acme")
     assert (team.copilot_status, team.copilot_status_reason) == ("token_revoked", "bad_credentials")
     assert team.onboarding_error is None
-    assert h.store.active_token(team.id) is None
+    assert active_token(h.store, team.id) is None
     [ev] = [e for e in h.store.status_events(team.id) if e["event"] == "sync_failed"]
     assert (ev["to_status"], ev["run_id"]) == ("token_revoked", sync_run.run_id)
     assert h.store.count_rows("insights", team.id) == 1  # a status insight: no Copilot data

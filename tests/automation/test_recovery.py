@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 from automation_support import Harness, token_for
+from store_support import active_token, credential_rows
 
 from copilot_assets import status as sm
 from copilot_assets.onboarding import connect_team
@@ -58,10 +59,10 @@ def test_connect_with_new_token_returns_revoked_team_to_connected(h: Harness) ->
 
     t = h.team("acme")
     assert (t.copilot_status, t.copilot_status_reason, t.copilot_consecutive_failures) == ("connected", None, 0)
-    old, new = h.store.credential_rows(t.id)
+    old, new = credential_rows(h.store, t.id)
     assert old["is_revoked"] and old["revoked_at"] is not None and old["revoked_reason"] == "bad_credentials"
     assert not new["is_revoked"] and new["verified_at"] is not None
-    assert h.store.active_token(t.id).reveal() == new_token
+    assert active_token(h.store, t.id).reveal() == new_token
     ev = h.events("acme")[-1]
     assert (ev["event"], ev["from_status"], ev["to_status"]) == ("credential_verified", "token_revoked", "connected")
     assert t.onboarding_pipeline_status == "syncing_copilot"
@@ -79,12 +80,12 @@ def test_connect_with_bad_token_raises_and_stores_nothing(h: Harness, token, fau
     team = _revoked_team(h, "acme")
     token = token or token_for("acme")
     h.fault("acme", *faults)
-    before = (h.team("acme"), h.store.credential_rows(team.id), h.events("acme"))
+    before = (h.team("acme"), credential_rows(h.store, team.id), h.events("acme"))
 
     with pytest.raises(InvalidInput) as exc:
         connect_team(h.store, team, Secret(token), base_url=h.sim.url)
     assert message in str(exc.value)
     assert token not in str(exc.value)
 
-    assert (h.team("acme"), h.store.credential_rows(team.id), h.events("acme")) == before
-    assert h.store.active_token(team.id) is None
+    assert (h.team("acme"), credential_rows(h.store, team.id), h.events("acme")) == before
+    assert active_token(h.store, team.id) is None

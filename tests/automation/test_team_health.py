@@ -11,6 +11,7 @@ from datetime import timedelta
 
 import dagster as dg
 from automation_support import Harness, nightly_window_requests, today, token_for
+from store_support import active_token, credential_rows
 
 from copilot_assets import status as sm
 from copilot_assets.jobs import SYNC_KEYS
@@ -52,7 +53,7 @@ def test_policy_disabled_is_told_at_connect_then_the_probe_reconnects(h: Harness
         h.last_connect_message.split("fix:")[0]
     hint = sm.hint_for(t.copilot_status, t.copilot_status_reason, "pol")
     assert "Settings → Copilot → Policies" in hint
-    assert h.store.active_token(t.id).reveal() == token_for("pol")
+    assert active_token(h.store, t.id).reveal() == token_for("pol")
     h.sync_partitions()
     assert not nightly_window_requests(h.nightly())  # not scheduled while GitHub refuses
 
@@ -119,7 +120,7 @@ def test_a_401_run_that_started_before_the_reconnect_changes_nothing(h: Harness)
     assert _status(h, "acme") == ("connected", None, 0)
     cred = h.store.active_credential(h.team("acme").id)
     assert cred.token.reveal() == "gho_rotated_0000000000000000"
-    rows = h.store.credential_rows(h.team("acme").id)
+    rows = credential_rows(h.store, h.team("acme").id)
     assert [(r["id"] == reconnected[0], r["revoked_reason"]) for r in rows] == [(True, "replaced"), (False, None)]
     # the next nightly syncs with the new token
     assert h.run_request(nightly_window_requests(h.nightly())[0]).success
@@ -197,7 +198,7 @@ def test_an_undecryptable_token_needs_the_key_and_recovers_when_it_is_set_back(h
     t = h.team("acme")
     assert (t.copilot_status, t.copilot_status_reason) == ("token_revoked", "credential_undecryptable")
     assert "COPILOT_FLOW_SECRET_KEY" in sm.hint_for(t.copilot_status, t.copilot_status_reason, "acme")
-    assert len(h.store.credential_rows(t.id)) == 1 and not h.store.credential_rows(t.id)[0]["is_revoked"]
+    assert len(credential_rows(h.store, t.id)) == 1 and not credential_rows(h.store, t.id)[0]["is_revoked"]
 
     monkeypatch.setenv("COPILOT_FLOW_SECRET_KEY", good)  # the key is set back
     h.store._box = None

@@ -7,6 +7,7 @@ import logging
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
+from store_support import active_token, credential_rows
 
 from copilot_flow.cli import main as cli
 from resources import tables
@@ -73,7 +74,7 @@ def test_token_from_stdin(runner, gh):
     run(runner, "teams", "add", "acme", "--org", "acme", "--name", "Acme")
     r = run(runner, "teams", "connect", "acme", input=CANARY + "\n")
     assert r.exit_code == 0, r.output
-    assert store().active_token(store().get_team("acme").id).reveal() == CANARY
+    assert active_token(store(), store().get_team("acme").id).reveal() == CANARY
 
 
 @pytest.mark.parametrize(
@@ -100,7 +101,7 @@ def test_bad_input_is_one_clear_line_exit_2_nothing_written(runner, gh, args, en
     err_lines = [line for line in r.output.splitlines() if line.strip()]
     assert len(err_lines) == 1 and err_lines[0].startswith("error: ") and message in err_lines[0]
     assert team_count() == before
-    assert store().credential_rows(store().get_team("acme").id) == []
+    assert credential_rows(store(), store().get_team("acme").id) == []
     assert store().flag_values("integration_copilot_enabled") == (None, {})
 
 
@@ -119,7 +120,7 @@ def test_connect_refuses_a_token_without_access(runner, gh):
     r = runner.invoke(cli, ["teams", "connect", "acme", "--token-env", "T"], env={"T": CANARY})
     assert r.exit_code == 2 and "must be an owner of the organization" in r.output
     t = store().get_team("acme")
-    assert t.copilot_status == "disabled" and store().credential_rows(t.id) == []
+    assert t.copilot_status == "disabled" and credential_rows(store(), t.id) == []
 
 
 def test_flags(runner, gh):
@@ -141,7 +142,7 @@ def test_token_never_in_logs_reprs_or_db(runner, gh, caplog):
     assert CANARY not in out
     assert all(CANARY not in rec.getMessage() for rec in caplog.records)
     s = store()
-    token = s.active_token(s.get_team("acme").id)
+    token = active_token(s, s.get_team("acme").id)
     assert CANARY not in repr(token) and CANARY not in str(token) and CANARY not in f"{token}"
     assert CANARY not in repr(s)
     with s.engine.connect() as conn:
@@ -165,7 +166,7 @@ def test_connect_tells_an_org_problem_with_its_fix_and_stores_the_token(runner, 
     t = store().get_team("tiny")
     assert (t.copilot_status, t.copilot_status_reason, t.onboarding_pipeline_status) == (
         "insufficient_licenses", "policy_disabled", "syncing_copilot")
-    assert store().active_token(t.id).reveal() == "tiny-token"
+    assert active_token(store(), t.id).reveal() == "tiny-token"
     status = run(runner, "teams", "status", "tiny").output
     assert "status:    insufficient_licenses (policy_disabled)" in status
     assert "SLUG" not in status
@@ -186,7 +187,7 @@ def test_connect_on_postgresql_without_a_key_says_to_set_the_key(runner, gh, pg_
     [line] = [x for x in r.output.splitlines() if x.strip()]
     assert line.startswith("error: no encryption key") and "set COPILOT_FLOW_SECRET_KEY" in line
     assert "db upgrade" not in line
-    assert store().credential_rows(store().get_team("acme").id) == []
+    assert credential_rows(store(), store().get_team("acme").id) == []
 
 
 def test_an_undecryptable_token_names_the_key_and_the_fix(runner, gh, monkeypatch):
@@ -198,7 +199,7 @@ def test_an_undecryptable_token_names_the_key_and_the_fix(runner, gh, monkeypatc
     assert run(runner, "teams", "connect", "acme", "--token-env", "T", env={"T": CANARY}).exit_code == 0
     monkeypatch.setenv("COPILOT_FLOW_SECRET_KEY", Fernet.generate_key().decode())
     with pytest.raises(CredentialUndecryptable) as err:
-        store().active_token(store().get_team("acme").id)
+        active_token(store(), store().get_team("acme").id)
     text = str(err.value)
     assert "COPILOT_FLOW_SECRET_KEY" in text and "teams connect" in text and CANARY not in text
 

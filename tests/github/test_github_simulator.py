@@ -11,7 +11,7 @@ import pytest
 
 from simulators import github_data as data
 from simulators.github import OrgConfig, SimConfig, create_app, main
-from simulators.serve import running
+from simulators.serve import start_in_thread
 from tests.github.conftest import DAY, TOKEN
 
 H = {"Authorization": f"Bearer {TOKEN}", "User-Agent": "t", "Accept": "application/vnd.github+json"}
@@ -49,10 +49,13 @@ def test_api_version_user_agent_legacy_unknown_org(sim):
 
 def test_auto_orgs():
     app = create_app(SimConfig(auto_orgs=True, today="2026-11-20"))
-    with running(app) as h:
+    h = start_in_thread(app)
+    try:
         r = get(h.url, "/orgs/anything/copilot/billing", {**H, "Authorization": "Bearer sim-token-anything"})
         assert r.status_code == 200
         assert get(h.url, "/orgs/anything/copilot/billing").status_code == 401
+    finally:
+        h.stop()
 
 
 def test_seats_pages_and_link_header(sim):

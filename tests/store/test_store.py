@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from store_support import active_token, credential_rows
 
 from resources import tables
 from resources.flags import COPILOT_FLAG
@@ -161,14 +162,14 @@ def test_token_encrypted_at_rest_and_replaced_credentials_kept_revoked(store):
     with store.engine.connect() as conn:
         raw = [tuple(str(v) for v in r) for r in conn.execute(sa.select(tables.credentials))]
     assert raw and all(token not in v for row in raw for v in row)
-    assert store.active_token(t.id) == Secret(token)
+    assert active_token(store, t.id) == Secret(token)
     store.store_credential(t.id, Secret("ghp_second"), verified=True)
-    rows = store.credential_rows(t.id)
+    rows = credential_rows(store, t.id)
     assert [r["is_revoked"] for r in rows] == [True, False]
     assert rows[0]["revoked_reason"] == "replaced"
-    assert store.active_token(t.id).reveal() == "ghp_second"
+    assert active_token(store, t.id).reveal() == "ghp_second"
     assert store.revoke_credentials(t.id, "bad_credentials") == 1
-    assert store.active_token(t.id) is None
+    assert active_token(store, t.id) is None
     with pytest.raises(InvalidInput, match="empty"):
         store.store_credential(t.id, Secret("  "), verified=False)
 
