@@ -21,6 +21,7 @@ from typing import Any
 
 from copilot_assets import status as sm
 from copilot_assets.metrics import NIGHTLY_WINDOW_DAYS
+from copilot_assets.partitions import TEAM_DIMENSION_TAG
 from copilot_assets.team_health import apply_event
 from resources.github_errors import FATAL_KINDS
 from resources.store import Store, UnknownTeam
@@ -57,8 +58,8 @@ def counts_toward_strikes(tags: dict[str, str], days: Iterable[date], created_at
 
 def teams_of_run(tags: dict[str, str]) -> list[str]:
     """Teams a run targeted, from per-dimension tags or the one-team tag (range runs lack the former)."""
-    if tags.get("dagster/partition/team"):
-        return [tags["dagster/partition/team"]]
+    if tags.get(TEAM_DIMENSION_TAG):
+        return [tags[TEAM_DIMENSION_TAG]]
     if tags.get(TEAM_TAG):
         return [tags[TEAM_TAG]]
     return []

@@ -10,11 +10,14 @@ import dagster as dg
 from resources.validation import InvalidInput, parse_day, validate_slug
 
 FIRST_REPORT_DAY = "2025-10-10"  # the first day GitHub's usage-metrics reports serve
-TEAMS_PARTITION_NAME = "teams"
+TEAMS_PARTITION_NAME = "teams"  # the dynamic partitions definition (renaming it orphans deployed partitions)
+DATE_DIMENSION = "date"
+TEAM_DIMENSION = "team"
+TEAM_DIMENSION_TAG = f"dagster/partition/{TEAM_DIMENSION}"  # set on single-partition runs (not on range runs)
 
 date_partitions = dg.DailyPartitionsDefinition(start_date=FIRST_REPORT_DAY, timezone="UTC")
 team_partitions = dg.DynamicPartitionsDefinition(name=TEAMS_PARTITION_NAME)
-team_day_partitions = dg.MultiPartitionsDefinition({"date": date_partitions, "team": team_partitions})
+team_day_partitions = dg.MultiPartitionsDefinition({DATE_DIMENSION: date_partitions, TEAM_DIMENSION: team_partitions})
 
 
 @dataclass(frozen=True, order=True)
@@ -31,7 +34,7 @@ def team_day_key(team: str, day: date | str) -> dg.MultiPartitionKey:
     validate_slug(team)
     day_s = day if isinstance(day, str) else day.isoformat()
     parse_day(day_s)
-    return dg.MultiPartitionKey({"date": day_s, "team": team})
+    return dg.MultiPartitionKey({DATE_DIMENSION: day_s, TEAM_DIMENSION: team})
 
 
 def parse_team_day(key: str | dg.MultiPartitionKey) -> TeamDay:
@@ -42,8 +45,8 @@ def parse_team_day(key: str | dg.MultiPartitionKey) -> TeamDay:
         parts = str(key).split("|")
         if len(parts) != 2:
             raise InvalidInput(f"partition key {key!r} is not of the form YYYY-MM-DD|team")
-        dims = {"date": parts[0], "team": parts[1]}
-    return TeamDay(day=parse_day(dims["date"], "partition date"), team=validate_slug(dims["team"]))
+        dims = {DATE_DIMENSION: parts[0], TEAM_DIMENSION: parts[1]}
+    return TeamDay(day=parse_day(dims[DATE_DIMENSION], "partition date"), team=validate_slug(dims[TEAM_DIMENSION]))
 
 
 def team_days_of(context: dg.AssetExecutionContext) -> list[TeamDay]:

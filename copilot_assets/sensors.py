@@ -18,7 +18,7 @@ from copilot_assets.failure_sensor import run_failures
 from copilot_assets.jobs import INSIGHTS_KEY, SYNC_KEYS, range_run_request
 from copilot_assets.metrics import WINDOW_DAYS
 from copilot_assets.outcomes import RUN_TRIGGER_TAG, TEAM_TAG
-from copilot_assets.partitions import TEAMS_PARTITION_NAME, team_partitions
+from copilot_assets.partitions import TEAMS_PARTITION_NAME, team_day_key, team_partitions
 from copilot_assets.team_health import apply_event
 from resources.app_store import StoreResource
 from resources.flags import COPILOT_FLAG
@@ -183,7 +183,7 @@ def copilot_onboarding_sensor(context: dg.SensorEvaluationContext, store: StoreR
         else:  # llm_processing: an insight from what is there (a status insight when Copilot is not connected)
             requests.append(dg.RunRequest(
                 run_key=f"onboarding:{t.slug}:{step}:{_cycle(t)}", asset_selection=[INSIGHTS_KEY],
-                partition_key=dg.MultiPartitionKey({"date": latest.isoformat(), "team": t.slug}),
+                partition_key=team_day_key(t.slug, latest),
                 tags={**tags, RUN_TRIGGER_TAG: "onboarding", TEAM_TAG: t.slug}))
     for line in moved:
         context.log.info(line)

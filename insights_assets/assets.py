@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
-from copilot_assets.assets import copilot_seats, copilot_usage, copilot_user_usage
+from copilot_assets.assets import COPILOT_ASSETS
 from copilot_assets.outcomes import RUN_TRIGGER_TAG
-from copilot_assets.partitions import team_day_partitions, team_days_of
+from copilot_assets.partitions import team_day_key, team_day_partitions, team_days_of
 from insights_assets.facts import Facts
 from insights_assets.generate import (
     InsightResult,
@@ -36,7 +36,7 @@ BATCH_MIN_TEAM_DAYS = 20  # nightly regeneration of many teams goes through the 
 
 @dg.asset(
     partitions_def=team_day_partitions,
-    deps=[copilot_usage, copilot_user_usage, copilot_seats],
+    deps=COPILOT_ASSETS,
     backfill_policy=dg.BackfillPolicy.single_run(),
     output_required=False,
     group_name="insights",
@@ -93,8 +93,7 @@ def copilot_insights(context: dg.AssetExecutionContext, store: StoreResource, ll
         context.log.info(f"insight {slug} {facts.day}: source={result.source}"
                          + (f" (fallback: {result.fallback_reason})" if result.fallback_reason else ""))
         yield dg.AssetMaterialization(asset_key=context.asset_key,
-                                      partition=str(dg.MultiPartitionKey({"date": facts.day.isoformat(),
-                                                                          "team": slug})),
+                                      partition=str(team_day_key(slug, facts.day)),
                                       metadata=md)
 
 

@@ -2,7 +2,7 @@
 
 The API key is never a config field (config can be logged and shown in the UI): the SDK reads
 ``ANTHROPIC_API_KEY`` itself. ``ANTHROPIC_BASE_URL`` (or ``base_url``) points it at another server,
-e.g. ``simulators/anthropic.py``. Without a key, insights fall back to rules.
+e.g. ``simulators/anthropic/``. Without a key, insights fall back to rules.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ Hierarchy (consistent by construction):
     → org 1-day aggregate (counter sums; DAU = distinct active users; WAU/MAU over trailing 7/28 days)
     → 28-day report (day_totals[] of the 1-day objects).
 
-Fields GitHub documents as omittable are omitted in part of the data, deterministically (reference §1.5):
+Fields GitHub documents as omittable (its usage-metrics field reference) are omitted in part of the data:
 ``enterprise_id`` is absent (not null) for some orgs (``omits_enterprise_id``); on about one day in 11 exactly
 one users-1-day record (and the same user-day in users-28-day) has no ``user_login`` (``user_without_login``);
 a breakdown array is absent from a record with no activity of that kind (e.g. ``totals_by_ide`` of a
@@ -153,7 +153,7 @@ def _breakdowns(cells_with_ide: list[tuple[str, str, str, str, dict[str, int]]])
         "chat_panel_agent_mode": agent,
         "chat_panel_ask_mode": ask,
         **{k: top[k] for k in CODE_COUNTERS},
-        # no activity of that kind → the array is absent, not empty (reference §1.4/§1.5)
+        # no activity of that kind → the array is absent, not empty (GitHub's usage-metrics file formats)
         **{k: v for k, v in arrays.items() if v},
     }
 

@@ -3,11 +3,11 @@
 - Typed errors (resources/github_errors.py) decided by ``classify_error`` from status + GitHub's JSON error
   body + headers; never from exception text.
 - Transient errors (5xx, timeouts) are retried with exponential backoff and full jitter, bounded by
-  ``max_attempts`` and ``max_retry_seconds``. Rate limits (primary and secondary, reference §4.4) honour
+  ``max_attempts`` and ``max_retry_seconds``. Rate limits (primary and secondary, GitHub's rate-limit docs) honour
   ``retry-after`` / ``x-ratelimit-reset``, else wait ≥ 60 s with capped exponential backoff; every wait is
   logged, and one client's waits are bounded by ``rate_limit_budget_seconds`` (then RateLimited at once).
 - A 204, a 404, a bare JSON string or an empty body for one day of a 1-day report is ``NotReady`` (falsy),
-  never an error (design §9 decision 11).
+  never an error (decision 11, docs/architecture.md).
 - Report envelopes → every signed download link is fetched right away WITHOUT the Authorization header,
   stream-parsed line by line, and merged (or spooled per day to temp files: ``report_latest_28_by_day``);
   a rejected link (401/403/404) re-fetches the envelope once.

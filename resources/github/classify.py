@@ -1,6 +1,6 @@
 """Classification of GitHub's answers (pure, no I/O): typed errors from status + JSON error body + headers
 (never from exception text), access-denied reasons, message cleaning, and the wait maths of transient
-errors (backoff with full jitter) and rate limits (reference §4.4)."""
+errors (backoff with full jitter) and rate limits (GitHub's rate-limit docs)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from resources.github_errors import (
     TokenRevoked,
 )
 
-# rate limits (reference §4.4): without retry-after / x-ratelimit-reset wait at least a minute, then back off
+# rate limits (GitHub's rate-limit docs): without retry-after / x-ratelimit-reset wait at least a minute, then back off
 SECONDARY_MIN_WAIT = 60.0
 RATE_LIMIT_CAP_SECONDS = 900.0
 RATE_LIMIT_BUDGET_SECONDS = 300.0
@@ -81,7 +81,7 @@ _NOT_ENABLED = "is not enabled for this organization"
 
 def _no_subscription(lower: str) -> bool:
     """GitHub's words for an org without Copilot Business/Enterprise ("Copilot Business is not enabled for
-    this organization.", reference §3.1)."""
+    this organization.", GitHub's Copilot billing reference)."""
     return "copilot" in lower and (_NOT_ENABLED in lower or "subscription" in lower)
 
 
@@ -104,7 +104,7 @@ def access_denied_reason(message: str, headers: Mapping[str, str] | None = None)
     return "unknown"
 
 
-# the legacy metrics API's 422 when its policy was off (reference §2.4); older paths may still answer it
+# the legacy metrics API's 422 when its policy was off; older paths may still answer it
 _LEGACY_POLICY_422 = "usage metrics api setting is disabled"
 
 
@@ -162,7 +162,7 @@ def backoff_wait(err: GitHubError, attempt: int, base: float, rng: random.Random
 
 
 def rate_limit_wait(err: RateLimited, n: int, rng: random.Random, cap: float = RATE_LIMIT_CAP_SECONDS) -> float:
-    """Seconds to wait after the ``n``-th rate-limited answer of one request (reference §4.4).
+    """Seconds to wait after the ``n``-th rate-limited answer of one request (GitHub's rate-limit docs).
 
     ``retry-after`` (or the time to ``x-ratelimit-reset`` when ``x-ratelimit-remaining`` is 0) is honoured
     as given. Otherwise: min(cap, 60·2^(n−1)) stretched by a jitter factor in [1, 1.25), never above

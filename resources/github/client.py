@@ -148,7 +148,7 @@ class GitHubClient(GitHubTransport):
                 return env, links, collect(report, env, links, path)
             except _LinkRejected as rej:
                 if round_no == 1:
-                    continue  # links expired/rejected: fetch a fresh envelope once (design §9.9)
+                    continue  # links expired/rejected: fetch a fresh envelope once (decision 9, docs/architecture.md)
                 raise self._err(
                     DownloadLinkExpired,
                     f"{report}: download link for shard {rej.shard} rejected twice (HTTP {rej.status})",

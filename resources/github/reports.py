@@ -16,7 +16,7 @@ ORG_28_DAY = "organization-28-day"
 USERS_1_DAY = "users-1-day"
 USERS_28_DAY = "users-28-day"
 LATEST_REPORTS = (ORG_28_DAY, USERS_28_DAY)
-# GitHub added the org endpoint user-teams-1-day on 2026-05-14 (reference §1.1; there is no 28-day variant);
+# GitHub added the org endpoint user-teams-1-day on 2026-05-14 (GitHub's changelog; there is no 28-day variant);
 # its floor (USER_TEAMS_AVAILABLE_FROM) is configuration: resources/github/resource.py.
 USER_TEAMS_REPORT = "user-teams-1-day"
 ONE_DAY_REPORTS = (ORG_1_DAY, USERS_1_DAY, USER_TEAMS_REPORT)
@@ -37,7 +37,7 @@ class Report:
 @dataclass(frozen=True)
 class NotReady:
     """GitHub has no report (yet) for this day: 204, 404 (1-day reports only), the bare JSON string quirk
-    ("No report available") or an empty body. Not a failure (design §9 decision 11); falsy, so
+    ("No report available") or an empty body. Not a failure (decision 11, docs/architecture.md); falsy, so
     ``if not report:`` covers it."""
 
     report: str

@@ -15,7 +15,7 @@ from resources.github.client import GitHubClient
 
 PUBLIC_API_URL = settings.DEFAULT_GITHUB_API_URL
 ENV_API_URL = settings.GITHUB_API_URL_ENV
-# GitHub added the org endpoint user-teams-1-day on 2026-05-14 (reference §1.1; there is no 28-day variant).
+# GitHub added the org endpoint user-teams-1-day on 2026-05-14 (GitHub's changelog; there is no 28-day variant).
 # One production client (navikt) saw data only from 2026-05-15; whether earlier days are served is
 # unconfirmed. Days before this floor are not asked for (a long backfill would spend one REST call per day
 # on them): copilot_user_usage stores per-user rows only and keeps any GitHub team rows already stored.

@@ -27,7 +27,7 @@ LATEST_REPORTS = ("organization-28-day", "users-28-day")
 
 
 def _not_ready(ctx: _Ctx, report: str, day: str) -> Response:
-    """A day GitHub has no report for (yet): 204 or 404 (reference §1.2), per ``not_ready_status``."""
+    """A day GitHub has no report for (yet): 204 or 404 (GitHub's REST reference), per ``not_ready_status``."""
     mode = ctx.oc.not_ready_status
     status = data.not_ready_status(ctx.org, report, date.fromisoformat(day)) if mode == "mixed" else int(mode)
     if status == 404:

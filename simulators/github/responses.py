@@ -18,7 +18,7 @@ DEFAULT_API_VERSION = "2022-11-28"
 DOCS = "https://docs.github.com/rest/copilot/copilot-usage-metrics"
 
 MSG_POLICY = "The 'Copilot usage metrics' policy must be enabled to use this API"
-# legacy metrics API's 422 when its policy was off (reference §2.4)
+# legacy metrics API's 422 when its policy was off (GitHub's legacy metrics API docs)
 MSG_LEGACY_POLICY = "Copilot Usage Metrics API setting is disabled at the organization or enterprise level."
 MSG_NO_SUBSCRIPTION = "Copilot Business is not enabled for this organization."
 MSG_PERMISSIONS = "Insufficient permissions. This action requires admin, or relevant organization role access."
@@ -74,7 +74,7 @@ def _fault_response(f: Fault, rate: dict[str, str], version: str) -> Response | 
         ra = 1 if f.retry_after is None else f.retry_after
         h = {**rate, "x-ratelimit-remaining": "0", "x-ratelimit-used": "5000", "retry-after": str(ra)}
         return _error(429, MSG_PRIMARY, h, version=version)
-    if m == "secondary_limit":  # GitHub may or may not send retry-after (reference §4.4); default: none
+    if m == "secondary_limit":  # GitHub may or may not send retry-after (GitHub's rate-limit docs); default: none
         h = dict(rate)
         if f.retry_after is not None:
             h["retry-after"] = str(f.retry_after)

@@ -100,7 +100,7 @@ def _check_day(request: Request) -> tuple[str | None, Response | None]:
 
 
 def _report_access(ctx: _Ctx) -> Response | None:
-    """No Copilot subscription → 404; the "Copilot usage metrics" policy off → 403 (reference §1.7)."""
+    """No Copilot subscription → 404; the "Copilot usage metrics" policy off → 403 (GitHub's access docs)."""
     if not ctx.oc.copilot_subscription:
         return _error(404, "Not Found", ctx.rate, version=ctx.version)
     if not ctx.oc.metrics_policy:

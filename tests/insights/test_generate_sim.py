@@ -1,4 +1,4 @@
-"""Insights through the real anthropic SDK against simulators/anthropic.py (127.0.0.1, real HTTP)."""
+"""Insights through the real anthropic SDK against simulators/anthropic/ (127.0.0.1, real HTTP)."""
 
 from __future__ import annotations
 
