@@ -1,4 +1,5 @@
-"""The one Definitions object: copilot_assets + insights_assets + resources (workspace.yaml points here).
+"""The one Definitions object: copilot_assets + insights_assets + report_assets + resources (workspace.yaml
+points here).
 
 Resource fields that come from the environment are ``dg.EnvVar``s, so the Dagster UI shows which variable
 feeds them and never their value (a database URL may carry a password). A variable that is not set leaves
@@ -10,6 +11,7 @@ import dagster as dg
 
 import copilot_assets
 import insights_assets
+import report_assets
 from resources import settings
 from resources.app_store import StoreResource
 from resources.github import GitHubResource
@@ -34,5 +36,6 @@ def resources() -> dict[str, dg.ConfigurableResource]:
 defs = dg.Definitions.merge(
     copilot_assets.definitions(),
     insights_assets.definitions(),
+    report_assets.definitions(),
     dg.Definitions(resources=resources()),
 )

@@ -131,9 +131,9 @@ def seed_teams(store: Any, n: int, *, onboarding: str = "complete", history_days
                offset: int = 0) -> list[str]:
     """N connected teams (flag on), token ``sim-token-<org>`` (the simulator's auto_orgs token).
 
-    ``history_days``: record 'no report' observations for the days before the nightly window so the
-    nightly's gap detection sees the steady state (no gap-fill runs); 0 = a fresh install (every team
-    gets a gap-fill run)."""
+    ``history_days``: record the days before the nightly window as synced (``copilot_day_status`` = data for
+    both synced assets) so the nightly's gap finder sees the steady state (no gap-fill runs); 0 = a fresh
+    install (every team gets gap-fill runs)."""
     import sqlalchemy as sa
 
     from copilot_assets.onboarding import connect_team
@@ -143,7 +143,7 @@ def seed_teams(store: Any, n: int, *, onboarding: str = "complete", history_days
 
     store.set_flag(COPILOT_FLAG, True)
     slugs: list[str] = []
-    obs: list[dict[str, Any]] = []
+    states: list[dict[str, Any]] = []
     today = datetime.now(UTC).date()
     now = datetime.now(UTC)
     for i in range(offset, offset + n):
@@ -154,11 +154,13 @@ def seed_teams(store: Any, n: int, *, onboarding: str = "complete", history_days
             store.set_onboarding(team.id, onboarding)
         slugs.append(slug)
         for k in range(4, 4 + history_days):
-            obs.append({"team_id": team.id, "day": today - timedelta(days=k), "report": "organization-1-day",
-                        "outcome": "no_report", "observed_at": now, "run_id": "bench-seed"})
-    if obs:
+            for asset in ("copilot_usage", "copilot_user_usage"):
+                states.append({"team_id": team.id, "day": today - timedelta(days=k), "asset": asset, "state": "data",
+                               "no_report_checks": 0, "first_checked_at": now, "last_checked_at": now,
+                               "run_id": "bench-seed"})
+    if states:
         with store.engine.begin() as conn:
-            conn.execute(sa.insert(tables.copilot_report_observations), obs)
+            conn.execute(sa.insert(tables.copilot_day_status), states)
     return slugs
 
 

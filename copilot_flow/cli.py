@@ -271,6 +271,39 @@ def export_cmd(team_slug: str, start: str, end: str, fmt: str, out: str) -> None
                f"as {req.fmt}")
 
 
+# ---------------------------------------------------------------------------- report
+@main.command("report")
+@click.argument("slug")
+@click.option("--out", required=True, metavar="FILE", help="the HTML file to write (atomically)")
+@click.option("--end", "end", metavar="YYYY-MM-DD", help="last day (default: yesterday, UTC)")
+@click.option("--days", default=90, show_default=True, help="days of history in the charts (7..400)")
+@friendly_errors
+def report_cmd(slug: str, out: str, end: str | None, days: int) -> None:
+    """One self-contained HTML report of a team (charts embedded, opens offline): trends, insight, status."""
+    from datetime import timedelta
+
+    from copilot_flow.files import out_path, write_atomic
+    from report_assets.html import team_report_html
+    from report_assets.series import team_report_data
+    from resources.validation import parse_day
+
+    path = out_path(out)
+    if not 7 <= days <= 400:
+        raise InvalidInput(f"--days {days} is out of range: use 7..400")
+    last = parse_day(end, "--end date") if end else datetime.now(UTC).date() - timedelta(days=1)
+    store = _store()
+    team = store.get_team(slug)
+    html = team_report_html(team_report_data(store, team, last, days))
+
+    def write(tmp: str) -> None:
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(html)
+
+    write_atomic(path, write)
+    click.echo(f"wrote the {days}-day report of {slug} ({last - timedelta(days=days - 1)}..{last}) to {path} "
+               f"({len(html) // 1024} KiB, self-contained)")
+
+
 # ---------------------------------------------------------------------------- simulators
 @main.group()
 def simulate() -> None:

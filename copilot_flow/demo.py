@@ -153,6 +153,15 @@ def run_pipeline(store) -> dict:
         summary["runs"].append(("nightly", rr.tags.get("copilot/teams"), run.status.value))
         _say(f"nightly run {rr.tags.get('copilot/dates')} teams {rr.tags.get('copilot/teams')}: {run.status.value}"
              + outcome_line(instance, run))
+
+    # after the nightly: insights of the teams whose latest day changed, then their reports and the overview
+    for sensor in ("copilot_insights_automation", "copilot_reports_sensor"):
+        for rr in tick_sensor(defs, instance, sensor).run_requests or []:
+            run = execute_run_request(defs, instance, rr, log_level=RUN_LOG_LEVEL)
+            what = ", ".join(k.to_user_string() for k in rr.asset_selection or [])
+            summary["runs"].append((sensor, what, run.status.value))
+            _say(f"{sensor}: {what} {rr.tags.get('copilot/teams', '')}: {run.status.value}"
+                 + outcome_line(instance, run))
     return summary
 
 
@@ -160,8 +169,11 @@ def print_summary(store, url: str | None) -> None:
     from click.testing import CliRunner
 
     from copilot_flow.cli import main as cli
+    from resources import settings
 
     runner = CliRunner()
+    report = settings.home() / "acme-report.html"
+    print(runner.invoke(cli, ["report", "acme", "--out", str(report)]).output.strip(), flush=True)
     print("\n=== copilot-flow teams list ===", flush=True)
     print(runner.invoke(cli, ["teams", "list"]).output, flush=True)
     for slug, *_rest, expected in DEMO_TEAMS:

@@ -11,9 +11,6 @@ leaves a half-written file, and an existing file is only replaced by a complete 
 
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -21,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 import sqlalchemy as sa
 
+from copilot_flow.files import out_path, write_atomic
 from resources import queries, tables
 from resources.store import Store
 from resources.validation import InvalidInput, parse_day
@@ -79,15 +77,7 @@ def validate_request(team: str, start: str, end: str, fmt: str, out: str) -> Exp
     days = (d_to - d_from).days + 1
     if days > MAX_RANGE_DAYS:
         raise InvalidInput(f"range {d_from}..{d_to} is {days} days; at most {MAX_RANGE_DAYS} days per export")
-    if not out or not out.strip():
-        raise InvalidInput("--out is empty")
-    path = Path(out).expanduser()
-    if path.exists() and path.is_dir():
-        raise InvalidInput(f"--out {out!r} is a directory; name a file")
-    parent = path.parent if str(path.parent) else Path(".")
-    if not parent.is_dir():
-        raise InvalidInput(f"output directory {str(parent)!r} does not exist")
-    return ExportRequest(team=team, start=d_from, end=d_to, fmt=fmt_l, out=path)
+    return ExportRequest(team=team, start=d_from, end=d_to, fmt=fmt_l, out=out_path(out))
 
 
 def _frame(conn: sa.Connection, table: sa.Table, cols: list[tuple[str, str]], team_id: int, start: date,
@@ -126,21 +116,6 @@ def to_csv_text(frame: pd.DataFrame) -> str:
     return frame[COLUMNS].to_csv(index=False, lineterminator="\n", float_format=FLOAT_FORMAT, na_rep="")
 
 
-def _write_atomic(path: Path, write) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".", prefix=f".{path.name}.",
-                               suffix=".tmp")
-    os.close(fd)
-    try:
-        write(tmp)
-        with open(tmp, "rb") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-
-
 def write_frame(frame: pd.DataFrame, fmt: str, path: Path) -> None:
     if fmt == "csv":
         text = to_csv_text(frame)
@@ -153,7 +128,7 @@ def write_frame(frame: pd.DataFrame, fmt: str, path: Path) -> None:
             frame[COLUMNS].to_parquet(tmp, engine="pyarrow", index=False)
     else:  # validate_request rejects it first
         raise InvalidInput(f"unknown format {fmt!r}: use {' or '.join(FORMATS)}")
-    _write_atomic(path, write)
+    write_atomic(path, write)
 
 
 def export(store: Store, req: ExportRequest) -> pd.DataFrame:

@@ -98,13 +98,37 @@ def insights_all_teams(conn: sa.Connection) -> list[dict[str, Any]]:
     return [dict(r) for r in conn.execute(q).mappings()]
 
 
+def usage_totals_all_teams(conn: sa.Connection, start: date, end: date) -> dict[int, dict[str, Any]]:
+    """Per team (the org overview sees every team): days with usage, mean daily active users, summed code
+    generations and acceptances over [start, end]."""
+    u = tables.copilot_usage_daily
+    q = (sa.select(u.c.team_id, sa.func.count(), sa.func.avg(u.c.daily_active_users),
+                   sa.func.sum(u.c.code_generation_activity_count), sa.func.sum(u.c.code_acceptance_activity_count))
+         .where(u.c.day.between(start, end)).group_by(u.c.team_id))
+    return {int(tid): {"days": int(n), "dau_avg": float(avg) if avg is not None else None,
+                       "generations": int(gen or 0), "acceptances": int(acc or 0)}
+            for tid, n, avg, gen, acc in conn.execute(q)}
+
+
+def latest_seats_all_teams(conn: sa.Connection, on_or_before: date) -> dict[int, dict[str, Any]]:
+    """Per team, its latest seat snapshot on or before a day (the org overview sees every team)."""
+    s = tables.copilot_seat_snapshots
+    latest = (sa.select(s.c.team_id, sa.func.max(s.c.day).label("day")).where(s.c.day <= on_or_before)
+              .group_by(s.c.team_id).subquery())
+    q = sa.select(s.c.team_id, s.c.day, s.c.total_seats, s.c.active_seats, s.c.never_used, s.c.dormant_30d).join(
+        latest, sa.and_(s.c.team_id == latest.c.team_id, s.c.day == latest.c.day))
+    return {int(r.team_id): dict(r._mapping) for r in conn.execute(q)}
+
+
 __all__ = [
     "column_per_team_day",
     "count_team_rows",
     "days_with_rows",
     "insights_all_teams",
+    "latest_seats_all_teams",
     "latest_team_row",
     "rows_per_team_day",
     "team_rows",
     "team_select",
+    "usage_totals_all_teams",
 ]

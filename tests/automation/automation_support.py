@@ -15,6 +15,7 @@ import httpx
 
 import copilot_assets
 import insights_assets
+import report_assets
 from copilot_assets.jobs import RANGE_END, RANGE_START
 from copilot_assets.onboarding import connect_team
 from copilot_assets.outcomes import RUN_TRIGGER_TAG
@@ -180,6 +181,7 @@ def build_defs(store_url: str, github_url: str) -> dg.Definitions:
     return dg.Definitions.merge(
         copilot_assets.definitions(),
         insights_assets.definitions(),
+        report_assets.definitions(),
         dg.Definitions(resources={
             "store": StoreResource(database_url=store_url),
             "github": GitHubResource(base_url=github_url, max_attempts=1, backoff_base=0.001,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import dagster as dg
 from automation_support import Harness, nightly_window_requests, today
 
 from copilot_assets import status as sm
@@ -59,3 +60,26 @@ def test_fresh_metrics_request_insights_for_syncable_teams_only(h: Harness) -> N
         assert h.store.count_rows("insights", h.team(slug).id) == 0
     assert [r for r in h.instance.get_runs() if r.tags.get("copilot/trigger") == "insights"
             and r.tags.get(RANGE_START) != f"{latest}|acme"] == []
+
+
+def test_reports_refresh_after_the_nightly_for_the_teams_whose_latest_day_changed(h: Harness) -> None:
+    h.flag(True)
+    h.add_connected("acme")
+    h.add_connected("beta")
+    h.sync_partitions()
+    first = tick_sensor(h.defs, h.instance, "copilot_reports_sensor")
+    assert not first.run_requests
+    h.fault("beta", tokens=["revoked-in-github"])  # beta's nightly fails: its latest day does not change
+    for rr in nightly_window_requests(h.nightly()):
+        h.run_request(rr)
+    data = tick_sensor(h.defs, h.instance, "copilot_reports_sensor", cursor=first.cursor)
+    by_asset = {tuple(k.to_user_string() for k in rr.asset_selection): rr for rr in data.run_requests}
+    assert set(by_asset) == {("copilot_team_report",), ("copilot_org_overview",)}
+    team_run = by_asset[("copilot_team_report",)]
+    assert (team_run.tags[RANGE_START], team_run.tags[RANGE_END]) == ("acme", "acme")
+    for rr in data.run_requests:
+        assert h.run_request(rr).success
+    mats = h.instance.fetch_materializations(dg.AssetKey("copilot_team_report"), limit=10).records
+    assert [r.partition_key for r in mats] == ["acme"]
+    again = tick_sensor(h.defs, h.instance, "copilot_reports_sensor", cursor=data.cursor)
+    assert not again.run_requests
