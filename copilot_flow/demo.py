@@ -17,7 +17,7 @@ import subprocess
 import sys
 import time
 import warnings
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -97,6 +97,7 @@ def revoke_in_github(gh_url: str, org: str, cfg: dict) -> None:
     httpx.post(f"{gh_url}/_sim/orgs/{org}", json={**cfg, "tokens": ["a-newer-token-we-do-not-have"]}).raise_for_status()
 
 
+HISTORY_DAYS = 90  # acme's history backfilled by the demo (the team report charts 90 days)
 RUN_LOG_LEVEL = "CRITICAL"  # the runs' own log lines and expected failures are in the Dagster UI, not here
 
 
@@ -142,6 +143,16 @@ def run_pipeline(store) -> dict:
             t.onboarding_pipeline_status in ("complete", "failed") for t in store.list_teams()
         ):
             break
+
+    # history, as an analyst backfills it from the UI (Materialize → dates → Launch backfill): acme's 90 days
+    from copilot_assets.jobs import range_run_request
+
+    today = datetime.now(UTC).date()
+    rr = range_run_request(["acme"], today - timedelta(days=HISTORY_DAYS), today - timedelta(days=29),
+                           run_key="demo-backfill", trigger="backfill",
+                           asset_keys=[dg.AssetKey("copilot_usage"), dg.AssetKey("copilot_user_usage")])
+    run = execute_run_request(defs, instance, rr, log_level=RUN_LOG_LEVEL)
+    _say(f"backfill of acme {rr.tags['copilot/dates']}: {run.status.value}" + outcome_line(instance, run))
 
     # the nightly schedule, as the daemon would evaluate it at 04:45 UTC today
     tick = datetime.now(UTC).replace(hour=4, minute=45, second=0, microsecond=0)

@@ -1,16 +1,24 @@
-"""Screenshot of the copilot_usage partition grid in the Dagster UI, with headless Chromium.
+"""Screenshots of the demo with headless Chromium, driven over the DevTools protocol (no extra package:
+``websockets`` comes with the Dagster webserver).
 
-    python scripts/screenshot.py [--base http://127.0.0.1:3000] [--out docs/img/partitions.png]
+    python scripts/screenshot.py [--base http://127.0.0.1:3000] [--img docs/img] [--report FILE]
 
-Waits until the webserver has loaded the code location and the demo's team-days show as materialized
-(GraphQL), then runs Debian's `chromium` headless on the asset's partitions page and checks that the PNG
-is a real page (size, not a blank frame). scripts/screenshot.sh starts and stops the demo around it.
+- docs/img/partitions.png: the copilot_usage partition grid;
+- docs/img/team-report-asset.png: copilot_team_report's latest materialization of acme, its charts open;
+- docs/img/team-report.png: the HTML report of acme (``copilot-flow report``), the whole page.
+
+Waits until the webserver has loaded the code location and the demo's runs have materialized what is shown
+(GraphQL), and checks each PNG is a real page (size, not a blank frame). scripts/screenshot.sh starts and
+stops the demo around it.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
+import json
 import shutil
+import socket
 import struct
 import subprocess
 import sys
@@ -22,47 +30,27 @@ from urllib.parse import quote
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
-ASSET = "copilot_usage"
 QUERY = """
-query { assetNodeOrError(assetKey: {path: ["copilot_usage"]}) {
-  __typename ... on AssetNode {
-    partitionStats { numMaterialized numFailed numPartitions }
-    assetPartitionStatuses { ... on MultiPartitionStatuses { ranges { primaryDimEndKey
-      secondaryDim { ... on DefaultPartitionStatuses { materializedPartitions } } } } } } } }
+query { assetNodeOrError(assetKey: {path: [%s]}) {
+  __typename ... on AssetNode { partitionStats { numMaterialized numFailed numPartitions } } } }
 """
 
 
-def wait_ready(base: str, timeout: float) -> dict:
-    """The UI answers, the code location is loaded and the demo's partitions are in the instance.
-    Returns the asset node (partition stats and statuses)."""
+def wait_materialized(base: str, asset: str, timeout: float) -> dict:
+    """The UI answers, the code location is loaded and ``asset`` has a materialized partition."""
     deadline = time.monotonic() + timeout
     last = "no answer"
     while time.monotonic() < deadline:
         try:
-            r = httpx.post(f"{base}/graphql", json={"query": QUERY}, timeout=10)
+            r = httpx.post(f"{base}/graphql", json={"query": QUERY % json.dumps(asset)}, timeout=10)
             node = r.json()["data"]["assetNodeOrError"]
-            if node["__typename"] == "AssetNode" and node["partitionStats"]["numMaterialized"] > 0:
+            if node["__typename"] == "AssetNode" and (node["partitionStats"] or {}).get("numMaterialized", 0) > 0:
                 return node
             last = str(node)
         except (httpx.HTTPError, KeyError, TypeError, ValueError) as exc:
             last = f"{type(exc).__name__}: {exc}"
         time.sleep(1)
-    raise SystemExit(f"screenshot: {base} not ready after {timeout:.0f}s ({last})")
-
-
-def latest_materialized_key(node: dict) -> str | None:
-    """``date|team`` of the newest materialized team-day, so the page opens with that date selected."""
-    best: tuple[str, str] | None = None
-    for r in (node.get("assetPartitionStatuses") or {}).get("ranges") or []:
-        teams = (r.get("secondaryDim") or {}).get("materializedPartitions") or []
-        if teams and (best is None or r["primaryDimEndKey"] > best[0]):
-            best = (r["primaryDimEndKey"], sorted(teams)[0])
-    return f"{best[0]}|{best[1]}" if best else None
-
-
-def dismiss_nux(base: str) -> None:
-    """Mark the "Join the Dagster community" dialog as seen, so it does not cover the grid."""
-    httpx.post(f"{base}/graphql", json={"query": "mutation { setNuxSeen }"}, timeout=10).raise_for_status()
+    raise SystemExit(f"screenshot: {asset} not materialized at {base} after {timeout:.0f}s ({last})")
 
 
 def chromium() -> str:
@@ -73,51 +61,116 @@ def chromium() -> str:
     raise SystemExit("screenshot: chromium not found (apt-get install -y chromium)")
 
 
-def png_size(path: Path) -> tuple[int, int]:
-    head = path.read_bytes()[:24]
-    if head[:8] != b"\x89PNG\r\n\x1a\n":
-        raise SystemExit(f"screenshot: {path} is not a PNG")
-    return struct.unpack(">II", head[16:24])
+class Browser:
+    """One headless Chromium page, driven over the DevTools protocol."""
+
+    def __init__(self, width: int, height: int) -> None:
+        from websockets.sync.client import connect
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        self.profile = tempfile.mkdtemp(prefix="chromium-profile-")
+        self.proc = subprocess.Popen(
+            [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             "--hide-scrollbars", f"--user-data-dir={self.profile}", f"--window-size={width},{height}",
+             f"--remote-debugging-port={port}", "about:blank"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                targets = httpx.get(f"http://127.0.0.1:{port}/json/list", timeout=1).json()
+                page = next(t for t in targets if t["type"] == "page")
+                break
+            except (httpx.HTTPError, StopIteration, ValueError):
+                if time.monotonic() > deadline:
+                    self.close()
+                    raise SystemExit("screenshot: chromium did not start") from None
+                time.sleep(0.2)
+        self.ws = connect(page["webSocketDebuggerUrl"], max_size=100_000_000)
+        self.next_id = 0
+        self.call("Page.enable")
+
+    def call(self, method: str, **params: object) -> dict:
+        self.next_id += 1
+        self.ws.send(json.dumps({"id": self.next_id, "method": method, "params": params}))
+        while True:
+            msg = json.loads(self.ws.recv(timeout=60))
+            if msg.get("id") == self.next_id:
+                if "error" in msg:
+                    raise SystemExit(f"screenshot: {method}: {msg['error']}")
+                return msg.get("result", {})
+
+    def js(self, expression: str) -> object:
+        return self.call("Runtime.evaluate", expression=expression, returnByValue=True).get("result", {}).get("value")
+
+    def open(self, url: str, ready_js: str, timeout: float = 60) -> None:
+        self.call("Page.navigate", url=url)
+        deadline = time.monotonic() + timeout
+        while not self.js(f"document.readyState === 'complete' && !!({ready_js})"):
+            if time.monotonic() > deadline:
+                raise SystemExit(f"screenshot: {url}: the page never showed what it should ({ready_js})")
+            time.sleep(0.5)
+        time.sleep(1.5)  # let the last requests render
+
+    def screenshot(self, out: Path, full_page: bool = False) -> None:
+        params: dict[str, object] = {"format": "png"}
+        if full_page:
+            h = self.js("document.documentElement.scrollHeight")
+            w = self.js("document.documentElement.scrollWidth")
+            params.update(captureBeyondViewport=True, clip={"x": 0, "y": 0, "width": w, "height": h, "scale": 1})
+        data = base64.b64decode(self.call("Page.captureScreenshot", **params)["data"])
+        if data[:8] != b"\x89PNG\r\n\x1a\n" or len(data) < 20_000:
+            raise SystemExit(f"screenshot: {out.name}: not a real page ({len(data)} bytes)")
+        w, h = struct.unpack(">II", data[16:24])
+        out.write_bytes(data)
+        print(f"screenshot: wrote {out} ({w}x{h}, {len(data)} bytes)", flush=True)
+
+    def close(self) -> None:
+        if getattr(self, "ws", None) is not None:
+            self.ws.close()
+        self.proc.terminate()
+        self.proc.wait(timeout=20)
+        shutil.rmtree(self.profile, ignore_errors=True)
 
 
-def shoot(url: str, out: Path, budget_ms: int, width: int, height: int) -> None:
-    with tempfile.TemporaryDirectory(prefix="chromium-profile-") as profile:
-        cmd = [
-            chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            "--hide-scrollbars", f"--user-data-dir={profile}", f"--window-size={width},{height}",
-            f"--virtual-time-budget={budget_ms}", f"--screenshot={out}", url,
-        ]
-        subprocess.run(cmd, check=True, timeout=120 + budget_ms / 1000,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def text_is(text: str) -> str:
+    """JS: the visible elements whose whole text is ``text``."""
+    return (f"Array.from(document.querySelectorAll('button,a,span,div,td'))"
+            f".filter(e => e.textContent.trim() === {json.dumps(text)})")
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--base", default="http://127.0.0.1:3000")
-    p.add_argument("--out", type=Path, default=ROOT / "docs" / "img" / "partitions.png")
-    p.add_argument("--budget-ms", type=int, default=15000, help="Chromium --virtual-time-budget")
-    p.add_argument("--width", type=int, default=1600)
-    p.add_argument("--height", type=int, default=1000)
-    p.add_argument("--timeout", type=float, default=180, help="seconds to wait for the UI")
+    p.add_argument("--img", type=Path, default=ROOT / "docs" / "img")
+    p.add_argument("--report", type=Path, help="the demo's HTML report of acme (copilot-flow report)")
+    p.add_argument("--timeout", type=float, default=240, help="seconds to wait for the UI and the demo's runs")
     args = p.parse_args(argv)
+    args.img.mkdir(parents=True, exist_ok=True)
 
-    node = wait_ready(args.base, args.timeout)
-    print(f"screenshot: {ASSET} partitions {node['partitionStats']}", flush=True)
-    dismiss_nux(args.base)
-    url = f"{args.base}/assets/{ASSET}?view=partitions"
-    key = latest_materialized_key(node)
-    if key:
-        url += "&partition=" + quote(key, safe="")
-    print(f"screenshot: {url}", flush=True)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = args.out.with_suffix(".tmp.png")
-    shoot(url, tmp, args.budget_ms, args.width, args.height)
-    size = png_size(tmp)
-    if size != (args.width, args.height) or tmp.stat().st_size < 20_000:
-        raise SystemExit(f"screenshot: unexpected image {size}, {tmp.stat().st_size} bytes (kept at {tmp})")
-    tmp.replace(args.out)
-    print(f"screenshot: wrote {args.out} ({size[0]}x{size[1]}, {args.out.stat().st_size} bytes)", flush=True)
+    wait_materialized(args.base, "copilot_usage", args.timeout)
+    wait_materialized(args.base, "copilot_team_report", args.timeout)
+    httpx.post(f"{args.base}/graphql", json={"query": "mutation { setNuxSeen }"}, timeout=10).raise_for_status()
+    browser = Browser(1600, 1000)
+    try:
+        browser.open(f"{args.base}/assets/copilot_usage?view=partitions", f"{text_is('acme')}.length > 0")
+        browser.screenshot(args.img / "partitions.png")
+
+        url = f"{args.base}/assets/copilot_team_report?view=events&partition={quote('acme')}"
+        browser.open(url, f"{text_is('[Show Markdown]')}.length > 0")
+        browser.js(f"(() => {{ const e = {text_is('[Show Markdown]')}; e[0].click(); }})()")
+        time.sleep(2)
+        browser.screenshot(args.img / "team-report-asset.png")
+
+        if args.report:
+            browser.call("Emulation.setDeviceMetricsOverride", width=1100, height=900, deviceScaleFactor=1,
+                         mobile=False)
+            browser.open(args.report.resolve().as_uri(), "document.images.length > 0")
+            browser.screenshot(args.img / "team-report.png", full_page=True)
+    finally:
+        browser.close()
     return 0
 
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# docs/img/partitions.png: the copilot_usage partition grid of the demo, taken with headless Chromium.
+# docs/img/partitions.png, team-report-asset.png, team-report.png: the demo's partition grid, acme's team
+# report in the Dagster UI (its charts open) and acme's HTML report, taken with headless Chromium.
 #
 #   scripts/screenshot.sh            # from the repository root (needs .venv: `make install`)
 #
@@ -11,8 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PY="${PY:-.venv/bin/python}"
 PORT="${PORT:-3000}"
-BUDGET_MS="${BUDGET_MS:-15000}"
-OUT="${OUT:-docs/img/partitions.png}"
+IMG="${IMG:-docs/img}"
 export COPILOT_FLOW_HOME="${COPILOT_FLOW_HOME:-.copilot-flow}"
 
 if ! command -v chromium >/dev/null 2>&1; then
@@ -56,4 +56,4 @@ for _ in $(seq 1 240); do
   sleep 1
 done
 
-"$PY" scripts/screenshot.py --base "http://127.0.0.1:$PORT" --out "$OUT" --budget-ms "$BUDGET_MS"
+"$PY" scripts/screenshot.py --base "http://127.0.0.1:$PORT" --img "$IMG" --report "$COPILOT_FLOW_HOME/acme-report.html"
