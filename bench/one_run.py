@@ -1,6 +1,6 @@
 """Where one nightly-sized run's cost goes: one range run of the three sync assets, in-process.
 
-    python -m bench.one_run --teams 50 --pg
+    python -m bench.one_run --teams 50 --pg [--profile run.spy]
 
 Executes one run of ``copilot_sync_job`` (N teams × the 3 nightly days) in this process against the
 GitHub simulator (its own process, no latency) and reports: wall time, this process's CPU, the
@@ -17,7 +17,9 @@ import resource
 import sys
 import time
 from collections import Counter
+from contextlib import nullcontext
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from bench.common import (
@@ -32,6 +34,7 @@ from bench.common import (
     stdout_to_stderr,
     stop_proc,
 )
+from bench.profile import sampled, summarize
 
 CLK = os.sysconf("SC_CLK_TCK")
 
@@ -76,6 +79,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="bench.one_run", description=__doc__.splitlines()[0])
     ap.add_argument("--teams", type=int, default=50)
     ap.add_argument("--pg", action="store_true", help="instance (dagster.postgres.yaml) and app store on PostgreSQL")
+    ap.add_argument("--profile", metavar="FILE", help="sample the run with py-spy into FILE (raw stacks) and add "
+                    "where its CPU went, per team-day, to the JSON (bench/profile.py)")
     args = ap.parse_args(argv)
     out: dict[str, Any] = {"bench": "one_run", "teams": args.teams, "team_days": 3 * args.teams,
                            "storage": "postgres" if args.pg else "sqlite", "machine": machine(),
@@ -98,8 +103,9 @@ def main(argv: list[str] | None = None) -> int:
             log(f"a run created in {out['create_run_s']}s; now one created and executed in-process")
             sessions_before = pg_sessions() if args.pg else {}
             cpu0, pg0, t0 = own_cpu_s(), postgres_cpu_s(), time.monotonic()
-            res = job.execute_in_process(instance=instance, tags=dict(rr.tags), raise_on_error=False,
-                                         run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}})
+            with sampled(Path(args.profile)) if args.profile else nullcontext():
+                res = job.execute_in_process(instance=instance, tags=dict(rr.tags), raise_on_error=False,
+                                             run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}})
             out["wall_s"] = round(time.monotonic() - t0, 1)
             out["cpu_s"] = {"this_process": round(own_cpu_s() - cpu0, 1)}
             if args.pg:
@@ -113,6 +119,8 @@ def main(argv: list[str] | None = None) -> int:
                 r.event_log_entry.dagster_event_type.value if r.event_log_entry.dagster_event_type else "LOG"
                 for r in recs))
             out["events_total"] = len(recs)
+            if args.profile:
+                out["profile"] = summarize(Path(args.profile), out["team_days"])
             out["load_end"] = load_context()
         finally:
             stop_proc(sim)
