@@ -1,4 +1,16 @@
-"""Dagster instance storage for PostgreSQL that keeps its connections (dagster.postgres.yaml).
+"""Dagster event log storages that write a run's planned events in one statement, and on PostgreSQL keep
+their connections (dagster.yaml, dagster.postgres.yaml).
+
+**Planned events in batches.** Creating a run writes one ``ASSET_MATERIALIZATION_PLANNED`` event per asset and
+partition — 450 for a 50-team nightly run — and the stock storages write them one by one (an insert, an
+index-shard mirror or asset-table update, and on SQLite two new connections, each). Dagster hands them over as
+one batch when ``DAGSTER_EVENT_BATCH_SIZE`` is set (``settings.enable_dagster_event_batching``, called by these
+storages with their ``event_batch_size``); ``store_event_batch`` below then inserts the batch with one
+multi-row statement and updates each asset's row once, with the last event (what the one-by-one path leaves
+there too). The rows are the same: one planned event per team-day, so a failed run still marks exactly its
+unmaterialized team-days failed. Other events keep the stock path.
+
+**PostgreSQL connections.**
 
 ``dagster-postgres`` opens a new PostgreSQL connection for every event-log access (``NullPool``: "to
 prevent accumulating connections per DagsterInstance"). A run of the nightly writes ≈ 1,000 events
@@ -17,21 +29,101 @@ queries; ``dagster instance migrate`` works as before.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from itertools import groupby
+from pathlib import Path
 from typing import Any
 
-from dagster import Field, IntSource
+from dagster import DagsterEventType, Field, IntSource, StringSource
+from dagster._core.events.log import EventLogEntry
 from dagster._core.storage.config import pg_config
+from dagster._core.storage.event_log import SqliteEventLogStorage
+from dagster._core.storage.event_log.schema import SqlEventLogStorageTable
 from dagster._serdes import ConfigurableClassData
 from dagster_postgres import PostgresEventLogStorage
 from dagster_postgres.utils import create_pg_engine, get_token_provider_from_config, pg_url_from_config
 from sqlalchemy import event
 
+from resources import settings
+
 POOL_DEFAULTS = {"pool_size": 1, "max_overflow": 4, "pool_recycle": 3600}
+EVENT_BATCH_SIZE = 1000  # ≥ the planned events of the largest run (3 assets × 3 days × 50 teams = 450)
+BATCH_ROWS = 500  # rows per insert statement (SQLite's bound-parameter limit)
+PLANNED = DagsterEventType.ASSET_MATERIALIZATION_PLANNED
 
 
-class PooledPostgresEventLogStorage(PostgresEventLogStorage):
-    """PostgreSQL event log storage with a per-process connection pool (see module docstring)."""
+def _is_planned(e: EventLogEntry) -> bool:
+    return e.dagster_event is not None and e.dagster_event.event_type == PLANNED and bool(e.dagster_event.asset_key)
+
+
+def planned_segments(events: Sequence[EventLogEntry]) -> Iterator[tuple[bool, list[EventLogEntry]]]:
+    """The batch in order, as runs of (planned asset events of one run | anything else)."""
+    for (planned, _run), seg in groupby(events, key=lambda e: (_is_planned(e), e.run_id)):
+        yield planned, list(seg)
+
+
+def last_per_asset(events: Sequence[EventLogEntry], ids: Sequence[int]) -> list[tuple[EventLogEntry, int]]:
+    """Each asset's last event of the batch with its storage id: what the asset table is left with."""
+    last: dict[str, tuple[EventLogEntry, int]] = {}
+    for e, i in zip(events, ids, strict=True):
+        last[e.dagster_event.asset_key.to_string()] = (e, i)
+    return list(last.values())
+
+
+class _BatchedPlannedEvents:
+    """``store_event_batch`` for planned events: one insert per ``BATCH_ROWS`` events (see module docstring)."""
+
+    def store_event_batch(self, events: Sequence[EventLogEntry]) -> None:
+        for planned, seg in planned_segments(events):
+            if planned and len(seg) > 1:
+                for i in range(0, len(seg), BATCH_ROWS):
+                    self._store_planned(seg[i:i + BATCH_ROWS])
+            else:
+                super().store_event_batch(seg)  # type: ignore[misc]
+
+    def _store_planned(self, events: Sequence[EventLogEntry]) -> None:
+        raise NotImplementedError
+
+    def _index_planned(self, conn: Any, events: Sequence[EventLogEntry], ids: Sequence[int]) -> None:
+        self._store_asset_event_tags(conn, events, ids)  # type: ignore[attr-defined]
+        for e, i in last_per_asset(events, ids):
+            self._store_asset_event(conn, e, i)  # type: ignore[attr-defined]
+
+
+class BatchedSqliteEventLogStorage(_BatchedPlannedEvents, SqliteEventLogStorage):
+    """Dagster's default SQLite event log (one database per run plus the index shard), with planned events
+    written in batches. ``base_dir`` defaults to ``$DAGSTER_HOME/storage``, where the default instance keeps it."""
+
+    def __init__(self, base_dir: str | None = None, inst_data: ConfigurableClassData | None = None,
+                 event_batch_size: int = EVENT_BATCH_SIZE) -> None:
+        if not base_dir and not settings.dagster_home():
+            raise ValueError("BatchedSqliteEventLogStorage: set its base_dir or DAGSTER_HOME")
+        super().__init__(base_dir or str(Path(settings.dagster_home()) / "storage"), inst_data)
+        settings.enable_dagster_event_batching(event_batch_size)
+
+    @classmethod
+    def config_type(cls) -> Mapping[str, Any]:
+        return {"base_dir": Field(StringSource, is_required=False),
+                "event_batch_size": Field(IntSource, is_required=False, default_value=EVENT_BATCH_SIZE)}
+
+    @classmethod
+    def from_config_value(cls, inst_data: ConfigurableClassData | None,
+                          config_value: Mapping[str, Any]) -> BatchedSqliteEventLogStorage:
+        return cls(base_dir=config_value.get("base_dir"), inst_data=inst_data,
+                   event_batch_size=int(config_value.get("event_batch_size", EVENT_BATCH_SIZE)))
+
+    def _store_planned(self, events: Sequence[EventLogEntry]) -> None:
+        stmt = self.prepare_insert_event_batch(events)
+        with self.run_connection(events[0].run_id) as conn:
+            conn.execute(stmt)
+        with self.index_transaction() as conn:  # the index shard mirrors asset events (SqliteEventLogStorage)
+            ids = [int(r[0]) for r in conn.execute(stmt.returning(SqlEventLogStorageTable.c.id))]
+            self._index_planned(conn, events, ids)
+
+
+class PooledPostgresEventLogStorage(_BatchedPlannedEvents, PostgresEventLogStorage):
+    """PostgreSQL event log storage with a per-process connection pool and planned events written in
+    batches (see module docstring)."""
 
     def __init__(
         self,
@@ -43,6 +135,7 @@ class PooledPostgresEventLogStorage(PostgresEventLogStorage):
         pool_size: int = POOL_DEFAULTS["pool_size"],
         max_overflow: int = POOL_DEFAULTS["max_overflow"],
         pool_recycle: int = POOL_DEFAULTS["pool_recycle"],
+        event_batch_size: int = EVENT_BATCH_SIZE,
     ) -> None:
         if pool_size < 1 or max_overflow < 0 or pool_recycle < 1:
             raise ValueError(
@@ -64,6 +157,7 @@ class PooledPostgresEventLogStorage(PostgresEventLogStorage):
         self.pool_size, self.max_overflow = pool_size, max_overflow
         self.connections_opened = 0  # new PostgreSQL connections since start (tests, diagnostics)
         event.listen(self._engine, "connect", self._count_connect)
+        settings.enable_dagster_event_batching(event_batch_size)
 
     def _count_connect(self, *_: Any) -> None:
         self.connections_opened += 1
@@ -75,6 +169,7 @@ class PooledPostgresEventLogStorage(PostgresEventLogStorage):
             "pool_size": Field(IntSource, is_required=False, default_value=POOL_DEFAULTS["pool_size"]),
             "max_overflow": Field(IntSource, is_required=False, default_value=POOL_DEFAULTS["max_overflow"]),
             "pool_recycle": Field(IntSource, is_required=False, default_value=POOL_DEFAULTS["pool_recycle"]),
+            "event_batch_size": Field(IntSource, is_required=False, default_value=EVENT_BATCH_SIZE),
         }
 
     @classmethod
@@ -89,7 +184,15 @@ class PooledPostgresEventLogStorage(PostgresEventLogStorage):
             pool_size=int(config_value.get("pool_size", POOL_DEFAULTS["pool_size"])),
             max_overflow=int(config_value.get("max_overflow", POOL_DEFAULTS["max_overflow"])),
             pool_recycle=int(config_value.get("pool_recycle", POOL_DEFAULTS["pool_recycle"])),
+            event_batch_size=int(config_value.get("event_batch_size", EVENT_BATCH_SIZE)),
         )
+
+    def _store_planned(self, events: Sequence[EventLogEntry]) -> None:
+        stmt = self.prepare_insert_event_batch(events)
+        with self._connect() as conn:
+            ids = [int(r[0]) for r in conn.execute(stmt.returning(SqlEventLogStorageTable.c.id))]
+        with self.index_transaction() as conn:
+            self._index_planned(conn, events, ids)
 
     def dispose(self) -> None:
         super().dispose()

@@ -17,6 +17,7 @@ ANTHROPIC_API_KEY_ENV = "ANTHROPIC_API_KEY"  # read by the anthropic SDK itself;
 ANTHROPIC_BASE_URL_ENV = "ANTHROPIC_BASE_URL"  # read by the anthropic SDK itself
 DAGSTER_HOME_ENV = "DAGSTER_HOME"
 DAGSTER_PG_URL_ENV = "DAGSTER_PG_URL"  # read by dagster.postgres.yaml
+DAGSTER_EVENT_BATCH_SIZE_ENV = "DAGSTER_EVENT_BATCH_SIZE"  # read by Dagster; set by resources/dagster_storage.py
 
 DEFAULT_HOME = ".copilot-flow"
 DEFAULT_GITHUB_API_URL = "https://api.github.com"
@@ -63,6 +64,20 @@ def github_api_url() -> str:
     return env(GITHUB_API_URL_ENV) or DEFAULT_GITHUB_API_URL
 
 
+def dagster_home() -> str:
+    """``$DAGSTER_HOME`` ("" when unset)."""
+    return env(DAGSTER_HOME_ENV)
+
+
+def enable_dagster_event_batching(size: int) -> None:
+    """Let Dagster hand a run's planned events to the event log storage as one batch (Dagster reads
+    ``DAGSTER_EVENT_BATCH_SIZE`` at each write). An operator's own value wins; 0 disables."""
+    if size < 0:
+        raise ValueError(f"event_batch_size must be ≥ 0 (got {size})")
+    if size and DAGSTER_EVENT_BATCH_SIZE_ENV not in os.environ:
+        os.environ[DAGSTER_EVENT_BATCH_SIZE_ENV] = str(size)
+
+
 def secret_key() -> str:
     """The Fernet key for tokens at rest ("" when unset)."""
     return env(SECRET_KEY_ENV)
@@ -88,4 +103,4 @@ def redact_url(url: str) -> str:
 
 # every variable the product reads, for the README's table and its test
 ENV_VARS = (HOME_ENV, DATABASE_URL_ENV, SECRET_KEY_ENV, GITHUB_API_URL_ENV, LLM_MODEL_ENV, ANTHROPIC_API_KEY_ENV,
-            ANTHROPIC_BASE_URL_ENV, DAGSTER_HOME_ENV, DAGSTER_PG_URL_ENV)
+            ANTHROPIC_BASE_URL_ENV, DAGSTER_HOME_ENV, DAGSTER_PG_URL_ENV, DAGSTER_EVENT_BATCH_SIZE_ENV)
