@@ -102,12 +102,16 @@ def main(argv: list[str] | None = None) -> int:
             out["create_run_s"] = round(time.monotonic() - t, 2)
             log(f"a run created in {out['create_run_s']}s; now one created and executed in-process")
             sessions_before = pg_sessions() if args.pg else {}
+            ru0 = resource.getrusage(resource.RUSAGE_SELF)
             cpu0, pg0, t0 = own_cpu_s(), postgres_cpu_s(), time.monotonic()
             with sampled(Path(args.profile)) if args.profile else nullcontext():
                 res = job.execute_in_process(instance=instance, tags=dict(rr.tags), raise_on_error=False,
                                              run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}})
             out["wall_s"] = round(time.monotonic() - t0, 1)
-            out["cpu_s"] = {"this_process": round(own_cpu_s() - cpu0, 1)}
+            ru1 = resource.getrusage(resource.RUSAGE_SELF)
+            out["cpu_s"] = {"this_process": round(own_cpu_s() - cpu0, 1),
+                            "this_process_user": round(ru1.ru_utime - ru0.ru_utime, 1),
+                            "this_process_system": round(ru1.ru_stime - ru0.ru_stime, 1)}
             if args.pg:
                 out["cpu_s"]["postgres_server"] = round(postgres_cpu_s() - pg0, 1)
                 after = pg_sessions()

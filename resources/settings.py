@@ -104,3 +104,18 @@ def redact_url(url: str) -> str:
 # every variable the product reads, for the README's table and its test
 ENV_VARS = (HOME_ENV, DATABASE_URL_ENV, SECRET_KEY_ENV, GITHUB_API_URL_ENV, LLM_MODEL_ENV, ANTHROPIC_API_KEY_ENV,
             ANTHROPIC_BASE_URL_ENV, DAGSTER_HOME_ENV, DAGSTER_PG_URL_ENV, DAGSTER_EVENT_BATCH_SIZE_ENV)
+
+# The deployment's names, in one place: the Dockerfile, deploy/helm/values.yaml, workspace.yaml and
+# pyproject's [tool.dagster] must agree with these (tests/deploy/test_deployment_files.py checks them).
+DEFINITIONS_MODULE = "definitions"  # the module that holds the one Definitions object (`-m definitions`)
+CODE_LOCATION_NAME = "copilot_data_flow"
+CODE_SERVER_PORT = 4000  # the gRPC port of the code location server (`dagster code-server start -p`)
+
+# Variables whose values are secrets (a key, or a database URL that carries a password): they come from a
+# Kubernetes Secret (deploy/helm/secret.example.yaml) or the service manager's environment file, never from
+# a plain `env` value, dagster.yaml or run config.
+SECRET_ENV_VARS = (SECRET_KEY_ENV, ANTHROPIC_API_KEY_ENV, DATABASE_URL_ENV, DAGSTER_PG_URL_ENV)
+
+# Non-secret variables a code server or run worker reads in a deployment (the rest of ENV_VARS serve the
+# embedded default, the demo and the simulators).
+RUNTIME_ENV_VARS = (GITHUB_API_URL_ENV, LLM_MODEL_ENV, DAGSTER_HOME_ENV)
