@@ -22,6 +22,7 @@ from copilot_assets.checks import (
     user_usage_check_results,
 )
 from copilot_assets.metadata import preview_md
+from copilot_assets.metrics import RATIO_DISPLAY_DIGITS
 from copilot_assets.partitions import TeamDay, team_day_partitions
 from copilot_assets.sync import DayResult, TeamSync, run_sync_asset
 from resources.app_store import StoreResource
@@ -171,7 +172,7 @@ def fetch_usage_day(sync: TeamSync, day: date, log: Any) -> DayResult:
         ),
     }
     if usage.get("acceptance_rate") is not None:
-        md["acceptance_rate"] = float(usage["acceptance_rate"])
+        md["acceptance_rate"] = round(float(usage["acceptance_rate"]), RATIO_DISPLAY_DIGITS)
     return DayResult(TeamDay(day, sync.team.slug), ok=True, rows=written, metadata=md)
 
 
@@ -311,7 +312,7 @@ def fetch_seats_day(sync: TeamSync, day: date, log: Any) -> DayResult:
         "plan_type": str(row.get("plan_type") or "unknown"),
     }
     if total:
-        md["seat_utilisation"] = round(int(row["active_seats"] or 0) / total, 4)
+        md["seat_utilisation"] = round(int(row["active_seats"] or 0) / total, RATIO_DISPLAY_DIGITS)
     return DayResult(TeamDay(day, sync.team.slug), ok=True, rows=written, metadata=md)
 
 

@@ -21,13 +21,14 @@ from pathlib import Path
 import pandas as pd
 import sqlalchemy as sa
 
+from copilot_assets.metrics import RATIO_DISPLAY_DIGITS
 from resources import queries, tables
 from resources.store import Store
 from resources.validation import InvalidInput, parse_day
 
 MAX_RANGE_DAYS = 400
 FORMATS = ("csv", "parquet")
-FLOAT_DECIMALS = 4
+FLOAT_DECIMALS = RATIO_DISPLAY_DIGITS  # stored ratios are exact; the file shows them rounded
 FLOAT_FORMAT = f"%.{FLOAT_DECIMALS}f"
 
 # (export column, source column) in the order they appear in the file

@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # pandas is imported where frames are built: the sync steps never pay for it
     import pandas as pd
 
-from copilot_assets.metrics import GITHUB_TEAM_MIN_USERS, WINDOW_DAYS, acceptance_rate
+from copilot_assets.metrics import GITHUB_TEAM_MIN_USERS, RATIO_DISPLAY_DIGITS, WINDOW_DAYS, acceptance_rate
 
 MIN_GITHUB_TEAM_USERS = GITHUB_TEAM_MIN_USERS
 """GitHub teams with fewer users are never described individually (privacy threshold)."""
@@ -248,7 +248,7 @@ def compute_facts(
         numbers["code_acceptances"] = acceptances
         rate = acceptance_rate(generations, acceptances)
         if rate is not None:
-            numbers["acceptance_rate"] = round(float(rate), 4)
+            numbers["acceptance_rate"] = round(float(rate), RATIO_DISPLAY_DIGITS)
         numbers["lines_accepted"] = _int(cur["loc_added_sum"].sum())
 
     user_rows = _window(users, start, day)
@@ -283,7 +283,7 @@ def compute_facts(
         numbers["seats_never_used"] = _int(seats.get("never_used"))
         numbers["seats_dormant_30d"] = _int(seats.get("dormant_30d"))
         if total > 0:
-            numbers["seat_utilisation"] = round(active / total, 4)
+            numbers["seat_utilisation"] = round(active / total, RATIO_DISPLAY_DIGITS)
         if seat_price_usd is not None:
             numbers["seat_price_usd"] = round(float(seat_price_usd), 2)
             numbers["monthly_seat_cost_usd"] = round(total * float(seat_price_usd), 2)

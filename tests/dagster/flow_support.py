@@ -72,8 +72,8 @@ def expected_org_day(org: str, day: date, seats: int = 50) -> dict[str, Any]:
         "editors": {r["ide"] for r in obj["totals_by_ide"]},
         "models": {r["model"] for r in obj["totals_by_model_feature"]},
         "features": {r["feature"] for r in obj["totals_by_feature"]},
-        "rate": round(min(obj["code_acceptance_activity_count"], obj["code_generation_activity_count"])
-                      / obj["code_generation_activity_count"], 4),
+        "rate": min(obj["code_acceptance_activity_count"], obj["code_generation_activity_count"])
+        / obj["code_generation_activity_count"],  # exact: stored ratios are not rounded
     }
 
 

@@ -80,7 +80,8 @@ def zero_counters(**kw) -> dict:
 # ----------------------------------------------------------------------------- acceptance_rate
 @pytest.mark.parametrize("generated,accepted,expected", [
     (0, 0, None), (0, 5, None), (None, 3, None), (-1, 1, None),
-    (10, 0, 0.0), (10, None, 0.0), (3, 1, 0.3333), (400, 120, 0.3), (2, 5, 1.0), (7, 7, 1.0),
+    (10, 0, 0.0), (10, None, 0.0), (3, 1, 1 / 3), (400, 120, 0.3), (2, 5, 1.0), (7, 7, 1.0),
+    (1085, 329, 329 / 1085),  # exact: not rounded to 0.3032 (rounding belongs to display)
     (2**63 - 1, 2**63 - 2, 1.0),
 ])
 def test_acceptance_rate(generated, accepted, expected):
@@ -114,7 +115,7 @@ def test_parse_org_day_exact_values():
          "acceptance_rate": 0.2},
         {"day": DAY, "editor": "vscode", "user_initiated_interaction_count": 60,
          "code_generation_activity_count": 300, "code_acceptance_activity_count": 100,
-         "loc_suggested_to_add_sum": 700, "loc_added_sum": 250, "acceptance_rate": 0.3333},
+         "loc_suggested_to_add_sum": 700, "loc_added_sum": 250, "acceptance_rate": 1 / 3},
     ]
     assert rows.languages == [
         {"day": DAY, "language": "go", **zero_counters(), "acceptance_rate": None},
@@ -131,11 +132,11 @@ def test_parse_org_day_exact_values():
         {"day": DAY, "model": "gpt-4.1", **zero_counters(user_initiated_interaction_count=20,
                                                            code_generation_activity_count=300,
                                                            code_acceptance_activity_count=100),
-         "acceptance_rate": 0.3333},
+         "acceptance_rate": 1 / 3},
     ]
     assert [(r["feature"], r["user_initiated_interaction_count"], r["acceptance_rate"]) for r in rows.features] == [
         ("agent_edit", 4, 0.2), ("chat_panel_agent_mode", 7, None), ("chat_panel_ask_mode", 20, None),
-        ("code_completion", 0, 0.3333),
+        ("code_completion", 0, 1 / 3),
     ]
 
 
@@ -299,7 +300,7 @@ def test_join_users_teams():
     }
     assert (frontend["active_users"], frontend["engaged_users"], frontend["below_threshold"]) == (4, 2, False)
     assert frontend["code_generation_activity_count"] == 10 + 5 + 99
-    assert frontend["acceptance_rate"] == round(5 / 114, 4)
+    assert frontend["acceptance_rate"] == 5 / 114
     assert set(frontend) == {c.name for c in tables.copilot_github_team_daily.c} - {"team_id"}
 
 
