@@ -12,6 +12,7 @@ import copilot_assets
 import insights_assets
 from resources import settings
 from resources.app_store import StoreResource
+from resources.cost import CostResource
 from resources.github import GitHubResource
 from resources.llm import AnthropicResource
 from resources.sync_policy import SyncPolicyResource
@@ -28,6 +29,7 @@ def resources() -> dict[str, dg.ConfigurableResource]:
         "github": GitHubResource(**_env("base_url", settings.GITHUB_API_URL_ENV)),
         "llm": AnthropicResource(),
         "sync_policy": SyncPolicyResource(),
+        "cost": CostResource(),
     }
 
 

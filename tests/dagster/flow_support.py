@@ -33,6 +33,7 @@ from copilot_assets.partitions import TEAMS_PARTITION_NAME
 from copilot_flow.local_runs import all_assets_and_checks
 from resources import tables
 from resources.app_store import StoreResource, store_for
+from resources.cost import CostResource
 from resources.flags import COPILOT_FLAG
 from resources.github import GitHubResource
 from resources.llm import AnthropicResource
@@ -138,6 +139,7 @@ class Flow:
                                      max_retry_seconds=2.0, timeout_seconds=10.0),
             "llm": AnthropicResource(),
             "sync_policy": SyncPolicyResource(),
+            "cost": CostResource(),
         }
 
     # -- runs
