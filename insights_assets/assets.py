@@ -60,7 +60,7 @@ def copilot_insights(context: dg.AssetExecutionContext, store: StoreResource, ll
             context.log.info(f"{td.team} {td.day}: team is {team.copilot_status}; no insight (connected teams only)")
             continue
         with s.engine.connect() as conn:
-            facts = load_facts(conn, team.id, td.day, seat_price_usd=llm.seat_price_usd)
+            facts = load_facts(conn, team.id, td.day, credit_budget=team.ai_credit_monthly_budget)
         if team.copilot_status != CONNECTED:  # onboarding moves on without Copilot data (product plan)
             results[custom_id_for(facts.team_id, facts.day)] = status_insight(
                 facts, team.copilot_status, team.copilot_status_reason)
