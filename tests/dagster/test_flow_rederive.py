@@ -5,6 +5,7 @@ is made; day states are untouched. ``copilot-flow rederive`` does the same."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from datetime import timedelta
 from typing import Any
@@ -83,7 +84,7 @@ def _run_job(flow, slug: str, start, end) -> dg.ExecuteInProcessResult:
     return copilot_rederive_job.execute_in_process(
         run_config={"ops": {"copilot_rederive": {"config": {"teams": [slug], "from": start.isoformat(),
                                                             "to": end.isoformat()}}}},
-        instance=flow.instance, resources={"store": res["store"], "cost": res["cost"]})
+        instance=flow.instance, resources={"store": res["store"], "cost": res["cost"]}, raise_on_error=False)
 
 
 def test_a_year_of_raw_reports_rederives_to_the_rows_of_a_fresh_sync(flow) -> None:
@@ -145,3 +146,32 @@ def test_seat_snapshots_rederive_and_the_cli_command(flow, monkeypatch) -> None:
     bad = CliRunner().invoke(cli, ["rederive", "--team", "nope", "--from", day.isoformat(), "--to",
                                    day.isoformat()])
     assert bad.exit_code == 2 and "unknown team 'nope'" in bad.output
+
+
+def test_an_unparsable_raw_report_is_kept_listed_and_never_a_status_outcome(flow) -> None:
+    from copilot_assets.failure_sensor import touches_sync_assets
+
+    flow.add_team("acme", ORG, seats=SEATS_N)
+    team_id = flow.teams["acme"].id
+    days = [today() - timedelta(days=k) for k in (12, 11, 10)]
+    _store_like_the_previous_version(flow, team_id, days)
+    bad_day = days[1]
+    with flow.store.engine.begin() as conn:  # a raw copy today's parser cannot read
+        r = tables.copilot_raw_reports
+        conn.execute(r.update().where(r.c.team_id == team_id, r.c.day == bad_day, r.c.report == ORG_1_DAY)
+                     .values(payload=json.dumps([{"day": bad_day.isoformat(), "daily_active_users": "many"}])))
+    before_bad = _all_rows(flow, "copilot_usage_daily", team_id, set())
+    status_before = flow.store.get_team("acme").copilot_status
+
+    result = _run_job(flow, "acme", days[0], days[-1])
+    assert not result.success
+    [failure] = [e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE]
+    md = failure.step_failure_data.user_failure_data.metadata
+    assert list(md["unparsable_team_days"].value) == [f"acme {bad_day.isoformat()}"]
+    assert "daily_active_users" in md["unparsable_team_days"].value[f"acme {bad_day.isoformat()}"]
+    after = {r["day"]: r for r in _all_rows(flow, "copilot_usage_daily", team_id, set())}
+    assert after[bad_day] == next(r for r in before_bad if r["day"] == bad_day)  # kept as stored
+    assert after[days[0]]["parser_version"] == after[days[2]]["parser_version"] == PARSER_VERSION
+    run = flow.instance.get_run_by_id(result.run_id)
+    assert run is not None and not touches_sync_assets(run)  # the failure sensor leaves it alone
+    assert flow.store.get_team("acme").copilot_status == status_before
