@@ -14,6 +14,7 @@ import insights_assets
 import report_assets
 from resources import settings
 from resources.app_store import StoreResource
+from resources.cost import CostResource
 from resources.github import GitHubResource
 from resources.llm import AnthropicResource
 from resources.sync_policy import SyncPolicyResource
@@ -30,6 +31,7 @@ def resources() -> dict[str, dg.ConfigurableResource]:
         "github": GitHubResource(**_env("base_url", settings.GITHUB_API_URL_ENV)),
         "llm": AnthropicResource(),
         "sync_policy": SyncPolicyResource(),
+        "cost": CostResource(),
     }
 
 

@@ -1,7 +1,8 @@
 """Team × day Copilot assets: usage (organization report), per-user and per-GitHub-team usage, seats.
 
 All three are range-aware (``BackfillPolicy.single_run``): one run may carry one team-day or many.
-Writes are delete-then-insert per team-day in one transaction (``Store.replace_team_day``).
+Writes are delete-then-insert per team-day in one transaction (``Store.replace_team_day``). What GitHub sent
+becomes rows through copilot_assets/derive.py only (the re-derive job uses the same functions).
 """
 
 
@@ -12,7 +13,7 @@ from typing import Any
 
 import dagster as dg
 
-from copilot_assets import parsing
+from copilot_assets import derive, parsing
 from copilot_assets.checks import (
     SEATS_CHECK_SPECS,
     USAGE_CHECK_SPECS,
@@ -22,12 +23,16 @@ from copilot_assets.checks import (
     user_usage_check_results,
 )
 from copilot_assets.metadata import preview_md
+from copilot_assets.metrics import RATIO_DISPLAY_DIGITS
 from copilot_assets.partitions import TeamDay, team_day_partitions
 from copilot_assets.sync import DayResult, TeamSync, run_sync_asset
 from resources.app_store import StoreResource
+from resources.cost import CostResource, SeatPrices
 from resources.github import (
+    BILLING_REPORT,
     ORG_1_DAY,
     ORG_28_DAY,
+    SEATS_REPORT,
     USER_TEAMS_FLOOR_CONFIG,
     USER_TEAMS_REPORT,
     USERS_1_DAY,
@@ -35,7 +40,8 @@ from resources.github import (
     GitHubResource,
 )
 from resources.github_errors import FATAL_KINDS, GitHubError
-from resources.schemas import asset_column_schema
+from resources.schemas import asset_definition_metadata
+from resources.tables import SEAT_COSTS
 
 GITHUB_POOL = "github_api"
 # transient errors are retried inside the client; one more step attempt covers a longer outage
@@ -56,15 +62,29 @@ COMMON: dict[str, Any] = dict(
 
 def sync_asset(name: str, *, description: str, fetch_day: Callable[[TeamSync, date, Any], DayResult],
                check_specs: list[dg.AssetCheckSpec], check_results: Callable[..., list[dg.AssetCheckResult]],
-               apply_success: bool = False) -> dg.AssetsDefinition:
+               apply_success: bool = False, priced: bool = False) -> dg.AssetsDefinition:
     """A team × day sync asset: the shared engine (``run_sync_asset``) with this asset's per-team-day fetcher
-    and checks. Only ``copilot_usage`` applies a team's success to its status (one success per run)."""
+    and checks. Only ``copilot_usage`` applies a team's success to its status (one success per run); a
+    ``priced`` asset also takes the seat prices (``CostResource``)."""
+    spec: dict[str, Any] = dict(name=name, description=description, kinds={"github", "sql"},
+                                check_specs=check_specs, metadata=asset_definition_metadata(name), **COMMON)
 
-    @dg.asset(name=name, description=description, kinds={"github", "sql"}, check_specs=check_specs,
-              metadata={"dagster/column_schema": asset_column_schema(name)}, **COMMON)
-    def _sync(context: dg.AssetExecutionContext, store: StoreResource, github: GitHubResource):
+    def body(context: dg.AssetExecutionContext, store: StoreResource, github: GitHubResource,
+             cost: CostResource | None = None):
         yield from run_sync_asset(context, store, github, fetch_day, apply_success=apply_success,
-                                  check_results=check_results)
+                                  check_results=check_results, prices=cost.prices() if cost else None)
+
+    if priced:
+        @dg.asset(**spec)
+        def _priced(context: dg.AssetExecutionContext, store: StoreResource, github: GitHubResource,
+                    cost: CostResource):
+            yield from body(context, store, github, cost)
+
+        return _priced
+
+    @dg.asset(**spec)
+    def _sync(context: dg.AssetExecutionContext, store: StoreResource, github: GitHubResource):
+        yield from body(context, store, github)
 
     return _sync
 
@@ -78,10 +98,11 @@ USAGE_ASSET = "copilot_usage"
 USER_USAGE_ASSET = "copilot_user_usage"
 
 
-def _org_28_day(sync: TeamSync, log: Any) -> dict[date, tuple[parsing.OrgDayRows, dict]]:
-    """organization-28-day/latest, fetched once per team and run when the range covers recent days."""
+def _org_28_day(sync: TeamSync, log: Any) -> dict[date, dict]:
+    """organization-28-day/latest (its day objects by day), fetched once per team and run when the range
+    covers recent days."""
     if "org28" not in sync.cache:
-        by_day: dict[date, tuple[parsing.OrgDayRows, dict]] = {}
+        by_day: dict[date, dict] = {}
         if _wants_28_day(sync.days):
             try:
                 report = sync.client.report_latest_28(ORG_28_DAY)
@@ -91,10 +112,7 @@ def _org_28_day(sync: TeamSync, log: Any) -> dict[date, tuple[parsing.OrgDayRows
                 log.warning(f"{sync.team.slug}: 28-day report unavailable ({exc.error_kind}); using 1-day reports")
                 report = None
             if report:
-                parsed = parsing.parse_org_28_day(report.records)
-                raw = {str(item.get("day")): item for obj in report.records
-                       for item in (obj.get("day_totals") or []) if isinstance(item, dict)}
-                by_day = {d: (rows, raw.get(d.isoformat(), {})) for d, rows in parsed.items()}
+                by_day = parsing.org_28_day_items(report.records)
         sync.cache["org28"] = by_day
     return sync.cache["org28"]
 
@@ -129,6 +147,11 @@ def _one_day_records(sync: TeamSync, day: date, asset: str, report: str) -> list
     return records or _no_report(sync, day, asset, report, "empty_report")
 
 
+def _present_md(row: dict[str, Any], *columns: str) -> dict[str, Any]:
+    """The columns GitHub gave a value for (an absent field stays out of the metadata: null is not 0)."""
+    return {c: row[c] for c in columns if row.get(c) is not None}
+
+
 def _skipped_md(skipped: Counter[str]) -> dict[str, Any]:
     """Records GitHub sent that could not be kept (lenient parsing): counted, never silently dropped."""
     md: dict[str, Any] = {"skipped_records": sum(skipped.values())}
@@ -142,25 +165,16 @@ def fetch_usage_day(sync: TeamSync, day: date, log: Any) -> DayResult:
     source, got = _day_source(sync, day, USAGE_ASSET, _org_28_day(sync, log).get, ORG_28_DAY, ORG_1_DAY)
     if isinstance(got, DayResult):
         return got
-    if source == ORG_28_DAY:
-        rows, raw = got
-    else:
-        raw = got[-1]
-        rows = parsing.parse_org_day(raw, default_day=day)
+    raw = got if source == ORG_28_DAY else got[-1]
     now = datetime.now(UTC)
-    usage = {**rows.usage, "source_report": source, "fetched_at": now}
-    usage.pop("day", None)
-    tables_rows = {
-        "copilot_usage_daily": [usage],
-        "copilot_language_daily": rows.languages,
-        "copilot_editor_daily": rows.editors,
-        "copilot_model_daily": rows.models,
-        "copilot_feature_daily": rows.features,
-    }
-    tables_rows = {k: [{c: v for c, v in r.items() if c != "day"} for r in rs] for k, rs in tables_rows.items()}
+    rows, tables_rows = derive.usage_tables(raw, day, source, now)
+    usage = rows.usage
     written = sync.store.replace_team_day(sync.team.id, day, tables_rows, raw_reports={source: [raw]},
-                                          day_state_of=USAGE_ASSET, run_id=sync.run_id)
+                                          day_state_of=USAGE_ASSET, run_id=sync.run_id, raw_fetched_at=now)
     md: dict[str, Any] = {
+        **_present_md(usage, "daily_active_copilot_cloud_agent_users", "daily_active_copilot_code_review_users",
+                      "daily_active_cli_users", "daily_active_copilot_app_users"),
+        **_present_md(rows.pull_requests[0] if rows.pull_requests else {}, "total_created", "total_merged"),
         "source_report": source,
         "active_users": int(usage.get("daily_active_users") or 0),
         "code_acceptances": int(usage.get("code_acceptance_activity_count") or 0),
@@ -171,7 +185,7 @@ def fetch_usage_day(sync: TeamSync, day: date, log: Any) -> DayResult:
         ),
     }
     if usage.get("acceptance_rate") is not None:
-        md["acceptance_rate"] = float(usage["acceptance_rate"])
+        md["acceptance_rate"] = round(float(usage["acceptance_rate"]), RATIO_DISPLAY_DIGITS)
     return DayResult(TeamDay(day, sync.team.slug), ok=True, rows=written, metadata=md)
 
 
@@ -219,21 +233,16 @@ def fetch_user_usage_day(sync: TeamSync, day: date, log: Any) -> DayResult:
     users_source, users = _day_source(sync, day, USER_USAGE_ASSET, from_spool, USERS_28_DAY, USERS_1_DAY)
     if isinstance(users, DayResult):
         return users
-    strip = lambda rows: [{c: v for c, v in r.items() if c != "day"} for r in rows]  # noqa: E731
-    tables: dict[str, list[dict]] = {}
     raw_reports = {USERS_1_DAY: [r for r in users if str(r.get("day", day)) == day.isoformat()]}
     note = _user_teams_not_offered(sync, day, log)
+    team_records: list[dict] | None = None
     if note is None:
         teams_report = sync.client.report_day(USER_TEAMS_REPORT, day)
-        raw_reports[USER_TEAMS_REPORT] = teams_report.records if teams_report else []
+        team_records = raw_reports[USER_TEAMS_REPORT] = teams_report.records if teams_report else []
     # before the user-teams floor, copilot_github_team_daily and the raw user-teams report are not named,
     # so whatever is already stored for them stays (replace_team_day touches the named tables only)
     skipped: Counter[str] = Counter()
-    user_rows, team_rows = parsing.join_users_teams(users, raw_reports.get(USER_TEAMS_REPORT, []), day,
-                                                    skipped=skipped)
-    tables["copilot_user_daily"] = strip(user_rows)
-    if note is None:
-        tables["copilot_github_team_daily"] = strip(team_rows)
+    tables, user_rows, team_rows = derive.user_usage_tables(users, team_records, day, skipped)
     written = sync.store.replace_team_day(sync.team.id, day, tables, raw_reports=raw_reports,
                                           day_state_of=USER_USAGE_ASSET, run_id=sync.run_id)
     if skipped:
@@ -244,6 +253,7 @@ def fetch_user_usage_day(sync: TeamSync, day: date, log: Any) -> DayResult:
         "users": len(user_rows),
         "users_without_login": sum(1 for r in user_rows if r["user_login"] is None),
         "engaged_users": sum(1 for r in user_rows if r.get("engaged")),
+        **_credits_md(user_rows),
         "github_teams": len(team_rows),
         **_skipped_md(skipped),
     }
@@ -256,6 +266,12 @@ def fetch_user_usage_day(sync: TeamSync, day: date, log: Any) -> DayResult:
             ["github_team_slug", "active_users", "engaged_users", "acceptance_rate", "below_threshold"],
         )
     return DayResult(TeamDay(day, sync.team.slug), ok=True, rows=written, metadata=md)
+
+
+def _credits_md(user_rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """AI credits the users spent that day (summable: a sum over users), when GitHub reported any."""
+    credits = [r["ai_credits_used"] for r in user_rows if r.get("ai_credits_used") is not None]
+    return {"ai_credits_used": round(sum(credits), 2), "users_with_ai_credits": len(credits)} if credits else {}
 
 
 def _user_teams_not_offered(sync: TeamSync, day: date, log: Any) -> str | None:
@@ -297,10 +313,9 @@ def fetch_seats_day(sync: TeamSync, day: date, log: Any) -> DayResult:
         return DayResult(TeamDay(day, sync.team.slug), skipped=f"past date. {SEAT_HISTORY_NOTE}")
     billing = sync.client.billing()
     seats = sync.client.seats()
-    row = parsing.parse_seats(billing, seats, now, day)
-    row = {c: v for c, v in row.items() if c != "day"}
-    written = sync.store.replace_team_day(sync.team.id, day, {"copilot_seat_snapshots": [row]},
-                                          raw_reports={"billing": [billing]})
+    tables, row = derive.seat_tables(billing, seats, now, day, sync.prices or SeatPrices())
+    written = sync.store.replace_team_day(sync.team.id, day, tables, raw_fetched_at=now,
+                                          raw_reports={BILLING_REPORT: [billing], SEATS_REPORT: seats})
     total = int(row["total_seats"] or 0)
     md = {
         "total_seats": total,
@@ -309,9 +324,12 @@ def fetch_seats_day(sync: TeamSync, day: date, log: Any) -> DayResult:
         "dormant_30d_seats": int(row["dormant_30d"] or 0),
         "snapshot_at": dg.MetadataValue.timestamp(now),
         "plan_type": str(row.get("plan_type") or "unknown"),
+        **{c: round(row[c], 2) for c in SEAT_COSTS if row.get(c) is not None},
+        "seats_by_plan": preview_md(tables["copilot_seat_plan_daily"], ["plan_type", "seats", "never_used",
+                                                                        "dormant_30d", "seat_price_usd_month"]),
     }
     if total:
-        md["seat_utilisation"] = round(int(row["active_seats"] or 0) / total, 4)
+        md["seat_utilisation"] = round(int(row["active_seats"] or 0) / total, RATIO_DISPLAY_DIGITS)
     return DayResult(TeamDay(day, sync.team.slug), ok=True, rows=written, metadata=md)
 
 
@@ -319,8 +337,10 @@ copilot_seats = sync_asset(
     "copilot_seats",
     description="Seat snapshot per team-day from /copilot/billing and /copilot/billing/seats. "
     + SEAT_HISTORY_NOTE + "; older dates are skipped with that reason in the log. 'Never used' = no "
-    "last_activity_at (GitHub also clears it after 90 idle days); dormant = last activity > 30 days ago.",
-    fetch_day=fetch_seats_day, check_specs=SEATS_CHECK_SPECS, check_results=seats_check_results,
+    "last_activity_at (GitHub also clears it after 90 idle days); dormant = last activity > 30 days ago. "
+    "Seats per plan_type in copilot_seat_plan_daily, each team-day's seat cost (seats × the plan's monthly price "
+    "from CostResource / days in the month) and the cost of never-used and dormant seats.",
+    fetch_day=fetch_seats_day, check_specs=SEATS_CHECK_SPECS, check_results=seats_check_results, priced=True,
 )
 
 

@@ -18,6 +18,7 @@ import dagster as dg
 
 from copilot_assets.jobs import SYNC_KEYS
 from copilot_assets.outcomes import apply_failures, failed_team_days, teams_of_run
+from copilot_assets.rederive import REDERIVE_JOB
 from resources.app_store import StoreResource
 from resources.store import Store
 from resources.sync_policy import SyncPolicyResource
@@ -53,6 +54,8 @@ def run_failures(instance: dg.DagsterInstance, run: dg.DagsterRun) -> list[dict[
 
 
 def touches_sync_assets(run: dg.DagsterRun) -> bool:
+    if run.job_name == REDERIVE_JOB:  # reads stored raw reports only: never a GitHub outcome
+        return False
     selection = set(run.asset_selection or [])
     return not selection or bool(selection & set(SYNC_KEYS))
 

@@ -25,6 +25,7 @@ from copilot_assets.metadata import failure_lines
 from copilot_assets.outcomes import apply_failures
 from copilot_assets.partitions import TeamDay, team_days_of
 from copilot_assets.team_health import apply_event
+from resources.cost import SeatPrices
 from resources.flags import COPILOT_FLAG
 from resources.github import GitHubClient, GitHubResource
 from resources.github_errors import FATAL_KINDS, GitHubError
@@ -84,6 +85,7 @@ class TeamSync:
     store: Store
     run_id: str
     credential_id: int | None = None
+    prices: SeatPrices | None = None  # seat prices per plan (the seats asset's CostResource)
     cache: dict[str, Any] = field(default_factory=dict)
     cleanups: list[Callable[[], None]] = field(default_factory=list)  # run when the team's sync ends
 
@@ -128,6 +130,7 @@ def sync_team_days(
     what: str,
     max_parallel_teams: int = 8,
     skip_done: set[str] | None = None,
+    prices: SeatPrices | None = None,
 ) -> list[DayResult]:
     """Run ``fetch_day`` for every team-day of the run; never raises for one team-day's failure."""
     by_team: dict[str, list[date]] = defaultdict(list)
@@ -152,7 +155,7 @@ def sync_team_days(
         with github.client(team=slug, org=team.github_org, token=credential.token.reveal(),
                            log=context.log.info) as client:
             sync = TeamSync(team=team, client=client, days=days, store=store, run_id=context.run.run_id,
-                            credential_id=credential.id)
+                            credential_id=credential.id, prices=prices)
             try:
                 fatal: GitHubError | None = None
                 for day in days:
@@ -341,13 +344,14 @@ def run_sync_asset(
     *,
     apply_success: bool = False,
     check_results: Callable[[Store, list[TeamDay]], list[dg.AssetCheckResult]] | None = None,
+    prices: SeatPrices | None = None,
 ) -> Iterator[dg.AssetMaterialization | dg.AssetCheckResult]:
     """The body every Copilot sync asset shares: sync the run's team-days, then report them."""
     s = store.get()
     what = context.asset_key.to_user_string()
     results = sync_team_days(context, store=s, github=github, what=what,
                              fetch_day=lambda sync, day: fetch_day(sync, day, context.log),
-                             skip_done=already_materialized_in_run(context))
+                             skip_done=already_materialized_in_run(context), prices=prices)
     yield from finish(context, results, store=s, what=what, apply_success=apply_success,
                       check_results=(lambda: check_results(s, team_days_of(context))) if check_results else None)
 

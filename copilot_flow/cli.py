@@ -183,6 +183,59 @@ def teams_status(slug: str, events: int) -> None:
         )
 
 
+@teams.command("budget")
+@click.argument("slug")
+@click.option("--ai-credits", "credits", type=float, help="AI credits the team may use per calendar month")
+@click.option("--clear", is_flag=True, help="remove the team's budget")
+@friendly_errors
+def teams_budget(slug: str, credits: float | None, clear: bool) -> None:
+    """Set (or show) the team's monthly AI-credit budget and the share used this month so far."""
+    from copilot_assets.metrics import share_of_budget
+    from resources import queries
+
+    store = _store()
+    team = store.get_team(slug)
+    if credits is not None and clear:
+        raise InvalidInput("--ai-credits and --clear exclude each other")
+    if credits is not None or clear:
+        store.set_ai_credit_budget(team.id, None if clear else credits)
+        team = store.get_team(slug)
+    today = datetime.now(UTC).date()
+    with store.engine.connect() as conn:
+        used = queries.ai_credits_month_to_date(conn, team.id, today)
+    budget = team.ai_credit_monthly_budget
+    click.echo(f"team:      {slug}")
+    click.echo(f"budget:    {'none' if budget is None else f'{budget:,.2f} AI credits per month'}")
+    click.echo(f"used:      {'no AI-credit data' if used is None else f'{used:,.2f}'} "
+               f"(month to date, {today.replace(day=1)}..{today})")
+    share = share_of_budget(used, budget)
+    if share is not None:
+        click.echo(f"share:     {share:.1%} of the budget" + ("  (over budget)" if share > 1 else ""))
+
+
+# ---------------------------------------------------------------------------- rederive
+@main.command("rederive")
+@click.option("--team", "team_slugs", multiple=True, help="team slug (repeatable); default: every team")
+@click.option("--from", "start", required=True, metavar="YYYY-MM-DD", help="first day (inclusive)")
+@click.option("--to", "end", required=True, metavar="YYYY-MM-DD", help="last day (inclusive)")
+@friendly_errors
+def rederive_cmd(team_slugs: tuple[str, ...], start: str, end: str) -> None:
+    """Rebuild every derived table of the range from the stored raw reports (no GitHub call), with the
+    current parsers and the seat prices configured in definitions.py; the Dagster job copilot_rederive_job
+    does the same."""
+    from copilot_assets.rederive import rederive
+    from definitions import resources
+    from resources.validation import parse_day
+
+    results = rederive(_store(), team_slugs, parse_day(start, "--from date"), parse_day(end, "--to date"),
+                       resources()["cost"].prices(), log=click.echo)
+    if any(r.unparsable for r in results):
+        for r in results:
+            for day, why in sorted(r.unparsable.items()):
+                click.echo(f"  {r.team} {day}: kept as stored ({why})", err=True)
+        sys.exit(1)
+
+
 # ---------------------------------------------------------------------------- flags
 @main.group()
 def flags() -> None:

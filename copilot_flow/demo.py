@@ -28,11 +28,15 @@ ANTHROPIC_PORT = 8788
 
 DEMO_TEAMS = [
     # slug, name, org, simulator config, the status the demo ends with
-    ("acme", "Acme Web Platform", "acme-corp", {"seats": 50, "shards": 2}, "connected"),
+    # every 5th seat on Copilot Enterprise: the seat cost is priced per plan
+    ("acme", "Acme Web Platform", "acme-corp", {"seats": 50, "shards": 2, "enterprise_every": 5}, "connected"),
     ("globex", "Globex Payments", "globex", {"seats": 30}, "token_revoked"),
     # 3 seats are fine (there is no seat-count rule); its owner never enabled the usage-metrics policy
     ("initech", "Initech Tools", "initech", {"seats": 3, "metrics_policy": False}, "insufficient_licenses"),
 ]
+
+
+DEMO_AI_CREDIT_BUDGET = 15000.0
 
 
 def _port_free(port: int) -> bool:
@@ -90,6 +94,8 @@ def seed(store) -> None:
         except Exception:
             team = store.add_team(slug, name=name, github_org=org)
         _say(connect_team(store, team, Secret(f"demo-{slug}-token")))
+    store.set_ai_credit_budget(store.get_team("acme").id, DEMO_AI_CREDIT_BUDGET)
+    _say(f"acme's AI-credit budget: {DEMO_AI_CREDIT_BUDGET:,.0f} credits per month")
 
 
 def revoke_in_github(gh_url: str, org: str, cfg: dict) -> None:
@@ -193,6 +199,8 @@ def print_summary(store, url: str | None) -> None:
         print(f"  {slug:<8} {status:<22} {mark}")
     print("\n=== copilot-flow insights show acme ===", flush=True)
     print(runner.invoke(cli, ["insights", "show", "acme"]).output, flush=True)
+    print("=== copilot-flow teams budget acme ===", flush=True)
+    print(runner.invoke(cli, ["teams", "budget", "acme"]).output, flush=True)
     if url:
         print(f"Dagster UI: {url}\n"
               "  - Assets → copilot_usage → Partitions: the team × date grid (acme materialized; globex and "

@@ -28,7 +28,7 @@ from insights_assets.schema import InsightOutput
 from resources import queries
 from resources.app_store import StoreResource
 from resources.llm import AnthropicResource
-from resources.schemas import asset_column_schema
+from resources.schemas import asset_definition_metadata
 from resources.statuses import CONNECTED
 
 LLM_POOL = "llm_api"
@@ -43,7 +43,7 @@ BATCH_MIN_TEAM_DAYS = 20  # nightly regeneration of many teams goes through the 
     owners=["team:analytics"],
     kinds={"anthropic", "sql"},
     pool=LLM_POOL,
-    metadata={"dagster/column_schema": asset_column_schema("copilot_insights")},
+    metadata=asset_definition_metadata("copilot_insights"),
     description="An LLM insight per connected team-day from facts computed over the last 28 days and the "
     "latest seat snapshot. Claude (structured output, cached system prompt) explains; a grounding check "
     "rejects any number that is not a fact; rules take over on any failure (source = rules). During "
@@ -60,7 +60,7 @@ def copilot_insights(context: dg.AssetExecutionContext, store: StoreResource, ll
             context.log.info(f"{td.team} {td.day}: team is {team.copilot_status}; no insight (connected teams only)")
             continue
         with s.engine.connect() as conn:
-            facts = load_facts(conn, team.id, td.day, seat_price_usd=llm.seat_price_usd)
+            facts = load_facts(conn, team.id, td.day, credit_budget=team.ai_credit_monthly_budget)
         if team.copilot_status != CONNECTED:  # onboarding moves on without Copilot data (product plan)
             results[custom_id_for(facts.team_id, facts.day)] = status_insight(
                 facts, team.copilot_status, team.copilot_status_reason)

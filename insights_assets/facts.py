@@ -25,8 +25,30 @@ before it):
                                 editor / model, ranked by that sum (name in ``labels["top_<kind>_<i>"]``)
 ``github_teams_total``          distinct GitHub teams with a row in W
 ``github_teams_below_threshold`` GitHub teams whose latest row in W is below the 5-user threshold
-``seat_price_usd``, ``monthly_seat_cost_usd``, ``inactive_seat_cost_usd``  only when a seat price is set
+``prs_created`` …               Σ over W of ``copilot_pull_request_daily`` ``total_created`` (``prs_reviewed``,
+                                ``prs_merged``, ``prs_created_by_copilot``, ``prs_reviewed_by_copilot``:
+                                the same for ``total_reviewed`` …); absent when GitHub gave no value in W
+``pr_median_minutes_to_merge``  median of GitHub's daily ``median_minutes_to_merge`` over the days of W that
+                                have one (1 dp; medians are never summed or averaged)
+``pr_copilot_suggestions``      Σ ``total_copilot_suggestions`` over W; ``pr_copilot_suggestions_applied``:
+                                Σ ``total_copilot_applied_suggestions``
+``pr_copilot_suggestion_applied_rate``  applied / suggestions (ratio)
+``agent_users_distinct``        distinct users in W with ``used_agent`` or ``used_copilot_cloud_agent``
+``agent_adoption_rate``         agent_users_distinct / distinct users with a per-user row in W (ratio)
+``cloud_agent_users_distinct``  distinct users in W with ``used_copilot_cloud_agent`` (absent when never reported)
+``code_review_users_distinct``  distinct users in W with ``used_copilot_code_review_active`` (same)
+``cli_users_distinct``          distinct users in W with ``used_cli``
+``ai_credits_used``             Σ ``ai_credits_used`` over the users and days of W (absent when never reported)
+``ai_credits_month_to_date``    Σ ``ai_credits_used`` from the first of ``day``'s month to ``day``
+``ai_credit_budget``            the team's monthly AI-credit budget (only when set); ``ai_credit_budget_used``:
+                                month to date / budget (ratio)
+``seat_cost_usd_month``         Σ over the plans of the latest snapshot of seats × the plan's monthly price
+``unused_seat_cost_usd_month``  Σ (never used + dormant) × the plan's monthly price; ``seat_price_usd``: the
+                                monthly price when every seat has the same one (all three: only when every
+                                plan with seats has a price)
 ==============================  ==========================================================================
+
+The facts of the 2026 fields and of seat money are computed in insights_assets/activity_facts.py.
 """
 
 from __future__ import annotations
@@ -42,7 +64,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # pandas is imported where frames are built: the sync steps never pay for it
     import pandas as pd
 
-from copilot_assets.metrics import GITHUB_TEAM_MIN_USERS, WINDOW_DAYS, acceptance_rate
+from copilot_assets.metrics import GITHUB_TEAM_MIN_USERS, RATIO_DISPLAY_DIGITS, WINDOW_DAYS, acceptance_rate
+from insights_assets import activity_facts
 
 MIN_GITHUB_TEAM_USERS = GITHUB_TEAM_MIN_USERS
 """GitHub teams with fewer users are never described individually (privacy threshold)."""
@@ -51,10 +74,14 @@ LABEL_MAX_CHARS = 40
 TOP_N = 3
 BREAKDOWN_KINDS = ("language", "editor", "model")
 
-RATIO_FACTS = frozenset({"acceptance_rate", "seat_utilisation"})
+RATIO_FACTS = frozenset({"acceptance_rate", "seat_utilisation", *activity_facts.RATIO_FACTS})
 """Facts stored as a 0–1 ratio; a text may render them as percentages (0.42 → 42 %)."""
 
-USD_FACTS = frozenset({"seat_price_usd", "monthly_seat_cost_usd", "inactive_seat_cost_usd"})
+USD_FACTS = activity_facts.USD_FACTS
+MINUTE_FACTS = activity_facts.MINUTE_FACTS
+CREDIT_FACTS = activity_facts.CREDIT_FACTS
+UNIT_FACTS = {"usd": USD_FACTS, "minutes": MINUTE_FACTS, "credits": CREDIT_FACTS}
+"""Facts with a unit: a number written with that unit ($, minutes, credits) must be one of them."""
 
 NUMBER_FACT_NAMES: tuple[str, ...] = (
     "window_days",
@@ -75,9 +102,7 @@ NUMBER_FACT_NAMES: tuple[str, ...] = (
     *(f"top_{kind}_{i}_acceptances" for kind in BREAKDOWN_KINDS for i in range(1, TOP_N + 1)),
     "github_teams_total",
     "github_teams_below_threshold",
-    "seat_price_usd",
-    "monthly_seat_cost_usd",
-    "inactive_seat_cost_usd",
+    *activity_facts.FACT_NAMES,
 )
 """Every numeric fact name that can exist (a given team-day has a subset)."""
 
@@ -211,15 +236,19 @@ def compute_facts(
     *,
     day: date,
     window_days: int = WINDOW_DAYS,
-    seat_price_usd: float | None = None,
     team_id: int = 0,
     users: pd.DataFrame | None = None,
+    pull_requests: pd.DataFrame | None = None,
+    seat_plans: list[dict[str, Any]] | None = None,
+    credits_month_to_date: float | None = None,
+    credit_budget: float | None = None,
 ) -> Facts:
     """Compute the facts of one team-day from table-shaped frames (columns = table columns).
 
     ``usage`` may cover up to 2 × ``window_days`` days ending at ``day`` (for the trend); the
-    breakdown frames are cut to the window here. ``users`` (optional) needs ``user_id`` and the
-    counter columns only; logins are never read.
+    breakdown frames are cut to the window here. ``users`` (optional) needs ``user_id``, the counter
+    columns and the ``used_*`` / ``ai_credits_used`` columns only; logins are never read. ``seat_plans``: the
+    copilot_seat_plan_daily rows of the latest snapshot (``seats``).
     """
     if window_days < 1:
         raise ValueError("window_days must be >= 1")
@@ -248,7 +277,7 @@ def compute_facts(
         numbers["code_acceptances"] = acceptances
         rate = acceptance_rate(generations, acceptances)
         if rate is not None:
-            numbers["acceptance_rate"] = round(float(rate), 4)
+            numbers["acceptance_rate"] = round(float(rate), RATIO_DISPLAY_DIGITS)
         numbers["lines_accepted"] = _int(cur["loc_added_sum"].sum())
 
     user_rows = _window(users, start, day)
@@ -283,11 +312,11 @@ def compute_facts(
         numbers["seats_never_used"] = _int(seats.get("never_used"))
         numbers["seats_dormant_30d"] = _int(seats.get("dormant_30d"))
         if total > 0:
-            numbers["seat_utilisation"] = round(active / total, 4)
-        if seat_price_usd is not None:
-            numbers["seat_price_usd"] = round(float(seat_price_usd), 2)
-            numbers["monthly_seat_cost_usd"] = round(total * float(seat_price_usd), 2)
-            numbers["inactive_seat_cost_usd"] = round(max(total - active, 0) * float(seat_price_usd), 2)
+            numbers["seat_utilisation"] = round(active / total, RATIO_DISPLAY_DIGITS)
+        numbers.update(activity_facts.seat_money_facts(seat_plans))
+    numbers.update(activity_facts.pull_request_facts(_window(pull_requests, start, day)))
+    numbers.update(activity_facts.user_facts(user_rows))
+    numbers.update(activity_facts.credit_budget_facts(credits_month_to_date, credit_budget))
 
     unknown = set(numbers) - set(NUMBER_FACT_NAMES)
     assert not unknown, f"undeclared facts: {unknown}"

@@ -27,7 +27,7 @@ from .facts import Facts
 from .grounding import check_grounding
 from .prompt import PROMPT_VERSION, build_messages
 from .rules import rule_insight, status_rule_insight
-from .schema import INSIGHT_JSON_SCHEMA, InsightOutput, MetricReferenceError, parse_insight
+from .schema import InsightOutput, MetricReferenceError, insight_json_schema, parse_insight
 
 CUSTOM_ID_RE = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 FALLBACK_REASON_MAX = 64  # insights.fallback_reason is String(64)
@@ -125,7 +125,7 @@ def _request_params(facts: Facts, llm: AnthropicResource, cache_ttl: str | None 
         "max_tokens": llm.max_tokens,
         "system": system,
         "messages": messages,
-        "output_config": {"format": {"type": "json_schema", "schema": INSIGHT_JSON_SCHEMA}},
+        "output_config": {"format": {"type": "json_schema", "schema": insight_json_schema(facts)}},
     }
 
 

@@ -12,8 +12,10 @@ Rules
    last activity. Nothing else.
 4. Text is not scanned inside quoted data labels (a language called "C++17" is a name, not a number),
    nor in the ISO dates of the period itself (period start and ``day``).
-5. A dollar amount must match a ``*_usd`` fact; with no seat price configured, any dollar amount or
-   "USD" fails (no ROI numbers without a configured price).
+5. A number with a unit must match a fact of that unit (``UNIT_FACTS``): a dollar amount ("$1,900",
+   "95 USD") a ``*_usd`` fact, "N minutes" a minutes fact (the PR median time to merge), "N credits" /
+   "N AI credits" a credits fact. With no money fact (no seat prices), any dollar amount or "USD" fails (no
+   ROI numbers without a configured price).
 6. Every ``cited_numbers`` entry must equal the fact it names (with the same tolerance).
 """
 
@@ -25,16 +27,18 @@ from dataclasses import dataclass, field
 
 from copilot_assets.metrics import ACTIVITY_CLEARED_DAYS, DORMANT_DAYS
 
-from .facts import MIN_GITHUB_TEAM_USERS, RATIO_FACTS, USD_FACTS, Facts
+from .facts import MIN_GITHUB_TEAM_USERS, RATIO_FACTS, UNIT_FACTS, Facts
 from .schema import InsightOutput
 
 GITHUB_ACTIVITY_CLEARED_DAYS = ACTIVITY_CLEARED_DAYS
 
 _NUMBER = re.compile(
     r"(?P<dollar>\$\s?)?(?<![\w.])(?P<int>\d{1,3}(?:,\d{3})+|\d+)(?:\.(?P<frac>\d+))?(?![\w])(?:\s?(?P<pct>%))?"
-    r"(?:\s?(?P<usd>USD|dollars?)\b)?",
+    r"(?:\s?(?P<unit>USD|dollars?|minutes?|mins?|(?:AI\s)?credits?)\b)?",
     re.IGNORECASE,
 )
+_UNITS = (("usd", re.compile(r"usd|dollars?", re.IGNORECASE)), ("minutes", re.compile(r"min", re.IGNORECASE)),
+          ("credits", re.compile(r"(ai\s)?credit", re.IGNORECASE)))
 _CURRENCY_WORD = re.compile(r"\$|\bUSD\b|\bdollars?\b", re.IGNORECASE)
 
 
@@ -48,8 +52,20 @@ class GroundingResult:
 class _Num:
     value: float
     decimals: int
-    dollar: bool
+    unit: str | None  # "usd" | "minutes" | "credits" (UNIT_FACTS), or None
     text: str
+
+    @property
+    def dollar(self) -> bool:
+        return self.unit == "usd"
+
+
+def _unit(dollar: str | None, word: str | None) -> str | None:
+    if dollar:
+        return "usd"
+    if word:
+        return next(name for name, pattern in _UNITS if pattern.match(word))
+    return None
 
 
 def extract_numbers(text: str) -> list[_Num]:
@@ -61,7 +77,7 @@ def extract_numbers(text: str) -> list[_Num]:
             _Num(
                 value=value,
                 decimals=len(frac),
-                dollar=bool(m.group("dollar") or m.group("usd")),
+                unit=_unit(m.group("dollar"), m.group("unit")),
                 text=m.group(0).strip(),
             )
         )
@@ -104,7 +120,8 @@ def _scrub(text: str, facts: Facts) -> str:
 def check_grounding(insight: InsightOutput, facts: Facts) -> GroundingResult:
     """Every number in the text is a fact (rules in the module docstring); cited numbers equal their fact."""
     allowed = facts.allowed_numbers() | constants_allowlist(facts)
-    usd_values = [float(v) for k, v in facts.numbers.items() if k in USD_FACTS]
+    by_unit = {unit: [float(v) for k, v in facts.numbers.items() if k in names] for unit, names in UNIT_FACTS.items()}
+    usd_values = by_unit["usd"]
     problems: list[str] = []
 
     texts = {
@@ -118,9 +135,9 @@ def check_grounding(insight: InsightOutput, facts: Facts) -> GroundingResult:
         if not usd_values and _CURRENCY_WORD.search(text):
             problems.append(f"{where}: money without a configured seat price")
         for num in extract_numbers(text):
-            if num.dollar:
-                if not _matches(num.value, num.decimals, usd_values):
-                    problems.append(f"{where}: {num.text} (not a cost fact)")
+            if num.unit is not None:
+                if not _matches(num.value, num.decimals, by_unit[num.unit]):
+                    problems.append(f"{where}: {num.text} (not a {num.unit} fact)")
             elif not _matches(num.value, num.decimals, allowed):
                 problems.append(f"{where}: {num.text}")
 

@@ -19,7 +19,8 @@ from resources import tables as t
 
 from .facts import Facts, compute_facts
 
-_USER_COLUMNS = ("day", "user_id", *COUNTERS)  # never user_login
+_USER_COLUMNS = ("day", "user_id", *COUNTERS, "used_agent", "used_cli", "used_copilot_cloud_agent",
+                 "used_copilot_code_review_active", "ai_credits_used")  # never user_login
 
 
 def _frame(conn: sa.Connection, table: sa.Table, columns: list[str], team_id: int, start: date, end: date):
@@ -31,8 +32,9 @@ def _frame(conn: sa.Connection, table: sa.Table, columns: list[str], team_id: in
 
 def load_fact_frames(conn: sa.Connection, team_id: int, day: date, window_days: int = WINDOW_DAYS) -> dict[str, Any]:
     """Frames for one team-day: ``usage`` (2 × window, for the trend), ``languages``, ``editors``,
-    ``models``, ``github_teams``, ``users`` (window) and ``seats`` (latest snapshot on or before
-    ``day`` as a dict, or None). Keys match ``compute_facts``' parameters."""
+    ``models``, ``github_teams``, ``users``, ``pull_requests`` (window), ``seats`` (latest snapshot on or
+    before ``day`` as a dict, or None), ``seat_plans`` (that snapshot's plans) and
+    ``credits_month_to_date``. Keys match ``compute_facts``' parameters."""
     team_id = int(team_id)
     start = day - timedelta(days=window_days - 1)
     trend_start = day - timedelta(days=2 * window_days - 1)
@@ -49,17 +51,24 @@ def load_fact_frames(conn: sa.Connection, team_id: int, day: date, window_days: 
             conn, t.copilot_github_team_daily, cols(t.copilot_github_team_daily), team_id, start, day
         ),
         "users": _frame(conn, t.copilot_user_daily, list(_USER_COLUMNS), team_id, start, day),
+        "pull_requests": _frame(conn, t.copilot_pull_request_daily, cols(t.copilot_pull_request_daily), team_id,
+                                start, day),
     }
     frames["seats"] = queries.latest_team_row(conn, t.copilot_seat_snapshots, team_id, day,
                                               cols(t.copilot_seat_snapshots))
+    snap_day = frames["seats"]["day"] if frames["seats"] else None
+    frames["seat_plans"] = queries.team_rows(conn, t.copilot_seat_plan_daily, team_id, snap_day, snap_day,
+                                             cols(t.copilot_seat_plan_daily)) if snap_day is not None else []
+    frames["credits_month_to_date"] = queries.ai_credits_month_to_date(conn, team_id, day)
     return frames
 
 
 def load_facts(
     conn: sa.Connection, team_id: int, day: date, window_days: int = WINDOW_DAYS,
-    seat_price_usd: float | None = None
+    credit_budget: float | None = None
 ) -> Facts:
-    """``load_fact_frames`` + ``compute_facts`` for one team-day."""
+    """``load_fact_frames`` + ``compute_facts`` for one team-day (``credit_budget``: the team's monthly
+    AI-credit budget, when set)."""
     frames = load_fact_frames(conn, team_id, day, window_days)
     return compute_facts(
         frames["usage"],
@@ -70,7 +79,10 @@ def load_facts(
         frames["seats"],
         day=day,
         window_days=window_days,
-        seat_price_usd=seat_price_usd,
         team_id=team_id,
         users=frames["users"],
+        pull_requests=frames["pull_requests"],
+        seat_plans=frames["seat_plans"],
+        credits_month_to_date=frames["credits_month_to_date"],
+        credit_budget=credit_budget,
     )

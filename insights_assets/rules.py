@@ -5,12 +5,14 @@ or grounding. Stored with ``source = "rules"``.
 
 Finding, first that applies: idle seats (utilisation below 0.8 or any never-used / dormant seats) →
 active-user trend beyond ±10 % → acceptance rate below 0.20 → steady usage. No data → "no data yet".
+Then, whatever the finding, the pull-request and agent facts when present (PRs merged of created, median
+minutes to merge, PRs Copilot created, agent adoption, code review), and the AI-credit budget.
 """
 
 from __future__ import annotations
 
 from .facts import Facts
-from .schema import Action, CitedNumber, InsightOutput
+from .schema import DETAIL_MAX, Action, CitedNumber, InsightOutput
 
 SEAT_UTILISATION_LOW = 0.8
 TREND_NOTABLE_PCT = 10.0
@@ -77,8 +79,8 @@ def rule_insight(facts: Facts) -> InsightOutput:
             "idle for more than 30 days."
         )
         sentences.append(sentence)
-        if w.has("inactive_seat_cost_usd"):
-            sentences.append(f"Seats that are not active cost ${w.n('inactive_seat_cost_usd')} per month.")
+        if w.has("unused_seat_cost_usd_month"):
+            sentences.append(f"Never-used and dormant seats cost ${w.n('unused_seat_cost_usd_month')} per month.")
         recommendation = "Review the never-used and dormant seats with team leads and reassign or release them."
         actions.append(Action(label="Review never-used seats", metric="seats_never_used"))
         actions.append(Action(label="Review dormant seats", metric="seats_dormant_30d"))
@@ -115,6 +117,7 @@ def rule_insight(facts: Facts) -> InsightOutput:
 
     if has_usage and w.has("lines_accepted") and num["lines_accepted"] > 0:
         sentences.append(f"Accepted suggestions added {w.n('lines_accepted')} lines of code.")
+    sentences += _activity_sentences(w, actions)
     if "top_language_1" in facts.labels:
         sentences.append(f'Most accepted suggestions were in "{facts.labels["top_language_1"]}".')
     if has_usage and num["days_with_data"] < num["window_days"]:
@@ -131,11 +134,45 @@ def rule_insight(facts: Facts) -> InsightOutput:
 
     return InsightOutput(
         headline=headline,
-        detail=" ".join(sentences),
+        detail=_fit(sentences),
         recommendation=recommendation,
         actions=actions[:3],
         cited_numbers=[CitedNumber(metric=k, value=v) for k, v in w.cited.items()],
     )
+
+
+def _fit(sentences: list[str]) -> str:
+    """The sentences, in order of importance, as long as they fit the detail's length limit."""
+    out = ""
+    for sentence in sentences:
+        if len(out) + 1 + len(sentence) > DETAIL_MAX:
+            break
+        out = f"{out} {sentence}" if out else sentence
+    return out
+
+
+def _activity_sentences(w: _Writer, actions: list[Action]) -> list[str]:
+    """Pull requests, agents, code review and the AI-credit budget, each only when its facts are present."""
+    out: list[str] = []
+    if w.has("prs_merged", "prs_created"):
+        text = f"{w.n('prs_merged')} of {w.n('prs_created')} pull requests were merged"
+        if w.has("pr_median_minutes_to_merge"):
+            text += f", with a median of {w.n('pr_median_minutes_to_merge')} minutes to merge"
+        if w.has("prs_created_by_copilot") and w.facts.numbers["prs_created_by_copilot"] > 0:
+            text += f"; Copilot created {w.n('prs_created_by_copilot')} of them"
+        out.append(text + ".")
+        if len(actions) < 3:
+            actions.append(Action(label="Look at pull-request throughput", metric="prs_merged"))
+    if w.has("agent_users_distinct", "agent_adoption_rate") and w.facts.numbers["agent_users_distinct"] > 0:
+        out.append(f"Users of a Copilot agent: {w.n('agent_users_distinct')} "
+                   f"({w.p('agent_adoption_rate')} of those with Copilot activity).")
+    if w.has("code_review_users_distinct") and w.facts.numbers["code_review_users_distinct"] > 0:
+        out.append(f"Users who asked Copilot for a code review: {w.n('code_review_users_distinct')}.")
+    if w.has("ai_credit_budget_used", "ai_credits_month_to_date", "ai_credit_budget"):
+        over = " — over budget" if w.facts.numbers["ai_credit_budget_used"] > 1 else ""
+        out.append(f"This month {w.n('ai_credits_month_to_date')} AI credits of a budget of "
+                   f"{w.n('ai_credit_budget')} are used ({w.p('ai_credit_budget_used')}{over}).")
+    return out
 
 
 def status_rule_insight(facts: Facts, status: str, reason: str | None) -> InsightOutput:

@@ -1,7 +1,10 @@
 """The insight's output contract: a JSON schema for Claude's structured output + a pydantic model.
 
-``INSIGHT_JSON_SCHEMA`` uses only the subset structured outputs accept (type, properties, required,
-items, enum, additionalProperties: false). Lengths and counts are enforced after parsing, here.
+``insight_json_schema(facts)`` is the schema of one team-day: its metric enums offer only the fact names
+present in that team-day's facts (a day without a seat snapshot offers no seat fact, so an answer can never
+cite one and be rejected for it). ``INSIGHT_JSON_SCHEMA`` is the same shape over every fact name that can
+exist. Both use only the subset structured outputs accept (type, properties, required, items, enum,
+additionalProperties: false). Lengths and counts are enforced after parsing, here.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ DETAIL_MAX = 800
 RECOMMENDATION_MAX = 400
 ACTION_LABEL_MAX = 80
 MAX_ACTIONS = 3
-MAX_CITED = 12
+MAX_CITED = 24  # every number an insight writes is cited: room for the PR, agent, credit and cost facts
 
 
 class Action(BaseModel):
@@ -71,39 +74,49 @@ def parse_insight(text: str, facts: Facts) -> InsightOutput:
     return insight
 
 
-_METRIC_ENUM = [*NUMBER_FACT_NAMES, *LABEL_FACT_NAMES]
+def _schema(action_metrics: list[str], cited_metrics: list[str]) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": {
+            "headline": {"type": "string"},
+            "detail": {"type": "string"},
+            "recommendation": {"type": "string"},
+            "actions": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "label": {"type": "string"},
+                        "metric": {"type": "string", "enum": action_metrics},
+                    },
+                    "required": ["label", "metric"],
+                    "additionalProperties": False,
+                },
+            },
+            "cited_numbers": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "metric": {"type": "string", "enum": cited_metrics},
+                        "value": {"type": "number"},
+                    },
+                    "required": ["metric", "value"],
+                    "additionalProperties": False,
+                },
+            },
+        },
+        "required": ["headline", "detail", "recommendation", "actions", "cited_numbers"],
+        "additionalProperties": False,
+    }
 
-INSIGHT_JSON_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        "headline": {"type": "string"},
-        "detail": {"type": "string"},
-        "recommendation": {"type": "string"},
-        "actions": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {
-                    "label": {"type": "string"},
-                    "metric": {"type": "string", "enum": _METRIC_ENUM},
-                },
-                "required": ["label", "metric"],
-                "additionalProperties": False,
-            },
-        },
-        "cited_numbers": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {
-                    "metric": {"type": "string", "enum": list(NUMBER_FACT_NAMES)},
-                    "value": {"type": "number"},
-                },
-                "required": ["metric", "value"],
-                "additionalProperties": False,
-            },
-        },
-    },
-    "required": ["headline", "detail", "recommendation", "actions", "cited_numbers"],
-    "additionalProperties": False,
-}
+
+INSIGHT_JSON_SCHEMA: dict[str, Any] = _schema([*NUMBER_FACT_NAMES, *LABEL_FACT_NAMES], list(NUMBER_FACT_NAMES))
+
+
+def insight_json_schema(facts: Facts) -> dict[str, Any]:
+    """The schema for one team-day: actions may name its present facts (numbers and labels), cited numbers
+    its present numeric facts, in the declared order."""
+    numbers = [n for n in NUMBER_FACT_NAMES if n in facts.numbers]
+    labels = [n for n in LABEL_FACT_NAMES if n in facts.labels]
+    return _schema([*numbers, *labels], numbers)

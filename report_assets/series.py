@@ -53,8 +53,10 @@ SERIES: tuple[SeriesSpec, ...] = (
     SeriesSpec("prs_merged", "PRs merged", "copilot_pull_request_daily", "total_merged", "pull_requests"),
     SeriesSpec("median_minutes_to_merge", "median minutes to merge", "copilot_pull_request_daily",
                "median_minutes_to_merge", "merge_time"),
-    SeriesSpec("unused_seat_cost_usd", "cost of unused seats (USD/day)", "copilot_seat_snapshots",
-               "unused_seat_cost_usd", "seat_cost"),
+    SeriesSpec("never_used_cost_usd", "never-used seats (USD/day)", "copilot_seat_snapshots",
+               "never_used_cost_usd", "seat_cost"),
+    SeriesSpec("dormant_30d_cost_usd", "seats idle 30+ days (USD/day)", "copilot_seat_snapshots",
+               "dormant_30d_cost_usd", "seat_cost"),
     SeriesSpec("ai_credits_used", "AI credits used", "copilot_user_daily", "ai_credits_used", "credits",
                per_user_sum=True),
 )

@@ -38,9 +38,6 @@ class AnthropicResource(dg.ConfigurableResource):
     price_output_per_mtok: float = Field(default=10.0)
     price_cache_read_per_mtok: float = Field(default=0.2)
     price_cache_write_per_mtok: float = Field(default=2.5)
-    seat_price_usd: float | None = Field(
-        default=None, description="Copilot price per seat per month; enables cost facts (no $ without it)."
-    )
     batch_poll_seconds: float = Field(default=10.0, description="Batch status poll interval.")
     batch_timeout_seconds: float = Field(default=6 * 3600.0, description="Give up polling a batch after this.")
     cache_ttl: str = Field(default="5m", description='Prompt-cache TTL of the shared prefix: "5m" or "1h".')

@@ -90,6 +90,35 @@ def column_per_team_day(conn: sa.Connection, table: sa.Table | str, column: str,
     return {(int(tid), _day(d)): v for tid, d, v in conn.execute(q)}
 
 
+def raw_report_days(conn: sa.Connection, team_id: int, start: date, end: date) -> list[date]:
+    """The days of [start, end] the team has raw reports for, oldest first."""
+    return sorted(days_with_rows(conn, tables.copilot_raw_reports, team_id, start, end))
+
+
+def raw_reports_of_day(conn: sa.Connection, team_id: int, day: date) -> dict[str, dict[str, Any]]:
+    """``report → {"fetched_at", "payload"}`` of the team's raw reports of one day (payload: the JSON text)."""
+    rows = team_rows(conn, tables.copilot_raw_reports, team_id, day, day, ["report", "fetched_at", "payload"])
+    return {r["report"]: {"fetched_at": r["fetched_at"], "payload": r["payload"]} for r in rows}
+
+
+def daily_sums(conn: sa.Connection, table: sa.Table | str, team_id: int, columns: Sequence[str], start: date,
+               end: date) -> dict[date, dict[str, Any]]:
+    """``day → {column: SUM(column)}`` of one team's rows (SQL SUM: null when every row's value is null, so
+    "GitHub did not say" stays null). Only for summable columns (counters, credits), never distinct counts."""
+    t = _table(table)
+    q = (team_select(t, team_id, ["day"], start, end).order_by(None)
+         .add_columns(*(sa.func.sum(t.c[c]).label(c) for c in columns)).group_by(t.c.day))
+    return {_day(r["day"]): {c: r[c] for c in columns} for r in conn.execute(q).mappings()}
+
+
+def ai_credits_month_to_date(conn: sa.Connection, team_id: int, day: date) -> float | None:
+    """AI credits the team's users used from the first of ``day``'s month through ``day`` (a sum over users and
+    days: credits add up); None when GitHub reported none (before 2026-06-19, or no per-user data)."""
+    sums = daily_sums(conn, tables.copilot_user_daily, team_id, ["ai_credits_used"], day.replace(day=1), day)
+    values = [v["ai_credits_used"] for v in sums.values() if v["ai_credits_used"] is not None]
+    return float(sum(values)) if values else None
+
+
 def insights_all_teams(conn: sa.Connection) -> list[dict[str, Any]]:
     """Every stored insight with what its grounding check needs (the asset check sees every team)."""
     i = tables.insights
@@ -121,12 +150,16 @@ def latest_seats_all_teams(conn: sa.Connection, on_or_before: date) -> dict[int,
 
 
 __all__ = [
+    "ai_credits_month_to_date",
     "column_per_team_day",
     "count_team_rows",
+    "daily_sums",
     "days_with_rows",
     "insights_all_teams",
     "latest_seats_all_teams",
     "latest_team_row",
+    "raw_report_days",
+    "raw_reports_of_day",
     "rows_per_team_day",
     "team_rows",
     "team_select",

@@ -13,6 +13,9 @@ import sqlalchemy as sa
 from resources import tables
 from resources.statuses import ONBOARDING_STATUSES, STATUSES
 
+_SPANS = (("daily", "that day"), ("weekly", "in the 7 days ending that day"),
+          ("monthly", "in the 28 days ending that day"))
+
 # Descriptions by column name (shared names mean the same thing in every table) ...
 COLUMN_DESCRIPTIONS: dict[str, str] = {
     "id": "surrogate key",
@@ -116,6 +119,58 @@ COLUMN_DESCRIPTIONS: dict[str, str] = {
     "cache_read_input_tokens": "LLM prompt-cache read tokens",
     "cache_creation_input_tokens": "LLM prompt-cache write tokens",
     "cost_usd": "estimated LLM cost in USD",
+    # 2026 report fields (github-copilot-api.md §1.5): null = GitHub did not say (absent, or a day before the
+    # field existed), never 0. Distinct-user counts are never summed across days or teams.
+    "parser_version": "version of the parser that derived the row (null: before versions were recorded); "
+                      "`copilot-flow rederive` rebuilds rows from copilot_raw_reports",
+    "ai_credit_monthly_budget": "AI credits the team may use per calendar month (null: no budget)",
+    "daily_active_cli_users": "users active in Copilot CLI that day (null when GitHub did not report it)",
+    **{f"{span}_active_copilot_cloud_agent_users": f"users of the Copilot cloud agent (formerly coding agent) "
+       f"{when} (null before 2026-04-10 or when absent)" for span, when in _SPANS},
+    **{f"{span}_active_copilot_code_review_users": f"users who actively used Copilot code review {when} (null "
+       f"before 2026-04-22 or when absent)" for span, when in _SPANS},
+    **{f"{span}_passive_copilot_code_review_users": f"users who received Copilot code reviews without asking "
+       f"{when} (null before 2026-04-22 or when absent)" for span, when in _SPANS},
+    "daily_active_copilot_app_users": "users active in the GitHub Copilot app that day (null when absent)",
+    "used_copilot_cloud_agent": "used the Copilot cloud agent that day (GitHub's used_copilot_cloud_agent or "
+                                "used_copilot_coding_agent; null when absent)",
+    "used_copilot_code_review_active": "asked Copilot code review for a review that day (null when absent)",
+    "used_copilot_code_review_passive": "received a Copilot code review that day (null when absent)",
+    "used_copilot_app": "used the GitHub Copilot app that day (null when absent)",
+    "ai_credits_used": "AI credits used that day (null before 2026-06-19 or when absent; summable over users and "
+                       "days)",
+    "ai_adoption_phase": "GitHub's AI adoption phase of the user (passive, code_first, agent_first, multi_agent, …)",
+    "ai_adoption_phase_number": "number of the adoption phase (1 = first)",
+    "seat_cost_usd": "USD the seats cost that team-day: seats × monthly price of their plan / days in the month",
+    "never_used_cost_usd": "USD the never-used seats cost that team-day (same formula)",
+    "dormant_30d_cost_usd": "USD the dormant (> 30 days idle) seats cost that team-day (same formula)",
+    "seat_price_usd_month": "USD per seat per month of the plan (CostResource; null: no price configured)",
+    "seats": "seats of that plan listed by /copilot/billing/seats",
+    "total_created": "pull requests created",
+    "total_reviewed": "pull requests reviewed",
+    "total_merged": "pull requests merged",
+    "median_minutes_to_merge": "median minutes from creation to merge of the PRs merged that day (null when none "
+                               "merged; a median: never summed or averaged across days)",
+    "total_suggestions": "review suggestions made on pull requests",
+    "total_applied_suggestions": "review suggestions applied",
+    "total_created_by_copilot": "pull requests created by Copilot (cloud agent)",
+    "total_reviewed_by_copilot": "pull requests reviewed by Copilot code review",
+    "total_merged_created_by_copilot": "merged pull requests that Copilot created",
+    "total_merged_reviewed_by_copilot": "merged pull requests that Copilot reviewed",
+    "median_minutes_to_merge_copilot_authored": "median minutes to merge of Copilot-created PRs (null when none)",
+    "median_minutes_to_merge_copilot_reviewed": "median minutes to merge of Copilot-reviewed PRs (null when none)",
+    "total_copilot_suggestions": "review suggestions made by Copilot",
+    "total_copilot_applied_suggestions": "review suggestions by Copilot that were applied",
+    "comment_type": "kind of Copilot review comment (GitHub's comment_type)",
+    "session_count": "sessions",
+    "request_count": "requests",
+    "prompt_count": "prompts",
+    "prompt_tokens_sum": "prompt tokens",
+    "output_tokens_sum": "output tokens",
+    "avg_tokens_per_request": "GitHub's average tokens per request",
+    "cli_version": "last known Copilot CLI version",
+    "agent_id": "third-party agent id (stable)",
+    "agent_name": "third-party agent display name",
 }
 # ... and where a name means something narrower in one table
 TABLE_COLUMN_DESCRIPTIONS: dict[tuple[str, str], str] = {
@@ -129,15 +184,26 @@ TABLE_COLUMN_DESCRIPTIONS: dict[tuple[str, str], str] = {
     ("insights", "detail"): "insight body",
     ("copilot_day_status", "reason"): "last 'no report' answer (http_204, http_404, …), or why confirmed empty",
     ("copilot_report_observations", "outcome"): "GitHub's answer: http_204, http_404, no_report_available, …",
+    ("copilot_seat_plan_daily", "plan_type"): "the seats' plan: its own plan_type, else billing's, else unknown",
+    ("copilot_seat_plan_daily", "never_used"): "seats of that plan without last_activity_at",
+    ("copilot_seat_plan_daily", "dormant_30d"): "seats of that plan idle for more than 30 days",
+    ("copilot_pr_suggestion_daily", "total_copilot_suggestions"): "Copilot review suggestions of that comment type",
+    ("copilot_pr_suggestion_daily", "total_copilot_applied_suggestions"):
+        "Copilot review suggestions of that comment type that were applied",
+    ("copilot_third_party_agent_daily", "user_initiated_interaction_count"):
+        "interactions with that agent (never added to copilot_usage_daily's count)",
+    ("copilot_third_party_agent_daily", "session_count"): "sessions with that agent (aggregate reports only)",
 }
 
 # asset → the store tables it writes; the first is its main table
 ASSET_TABLES: dict[str, tuple[str, ...]] = {
     "copilot_usage": ("copilot_usage_daily", "copilot_language_daily", "copilot_editor_daily",
-                      "copilot_model_daily", "copilot_feature_daily", "copilot_raw_reports", "copilot_day_status"),
+                      "copilot_model_daily", "copilot_feature_daily", "copilot_pull_request_daily",
+                      "copilot_pr_suggestion_daily", "copilot_cli_daily", "copilot_app_daily",
+                      "copilot_third_party_agent_daily", "copilot_raw_reports", "copilot_day_status"),
     "copilot_user_usage": ("copilot_user_daily", "copilot_github_team_daily", "copilot_raw_reports",
                            "copilot_day_status"),
-    "copilot_seats": ("copilot_seat_snapshots", "copilot_raw_reports"),
+    "copilot_seats": ("copilot_seat_snapshots", "copilot_seat_plan_daily", "copilot_raw_reports"),
     "copilot_insights": ("insights",),
 }
 
@@ -199,3 +265,17 @@ def all_table_schemas() -> dict[str, dg.TableSchema]:
 def asset_column_schema(asset: str) -> dg.TableSchema:
     """The schema of the main table an asset writes (``ASSET_TABLES[asset][0]``)."""
     return table_schema(ASSET_TABLES[asset][0])
+
+
+TABLE_SCHEMA_KEY = "copilot/table_schema/{}"
+
+
+def asset_definition_metadata(asset: str) -> dict[str, dg.TableSchema]:
+    """An asset's definition metadata: its main table's schema as ``dagster/column_schema`` (the UI's
+    "Columns"), and the schema of every other data table it writes under ``copilot/table_schema/<table>``."""
+    main, *others = ASSET_TABLES[asset]
+    md = {"dagster/column_schema": table_schema(main)}
+    for name in others:
+        if name in tables.TEAM_DAY_TABLES:
+            md[TABLE_SCHEMA_KEY.format(name)] = table_schema(name)
+    return md

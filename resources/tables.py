@@ -49,6 +49,7 @@ teams = sa.Table(
     sa.Column("onboarding_pipeline_status", sa.String(32), nullable=False, server_default="not_started"),
     sa.Column("onboarding_started_at", UTC_TS),  # when the current onboarding cycle began
     sa.Column("onboarding_error", sa.Text),  # why onboarding stopped at `failed` (an internal error)
+    sa.Column("ai_credit_monthly_budget", sa.Float),  # optional AI credits per calendar month (null: no budget)
     sa.Column("created_at", UTC_TS, nullable=False),
     sa.Column("updated_at", UTC_TS, nullable=False),
     sa.CheckConstraint(_in("copilot_status", STATUSES), name="copilot_status_valid"),
@@ -117,6 +118,17 @@ def _team_day_table(name: str, *columns: sa.SchemaItem, key: tuple[str, ...] = (
                     sa.PrimaryKeyConstraint("team_id", "day", *key))
 
 
+def _parser_version() -> sa.Column:
+    """The parser version that derived a row (``copilot_assets.parsing.PARSER_VERSION``); null on rows derived
+    before versions were recorded. Re-deriving from ``copilot_raw_reports`` brings a row to the current one."""
+    return sa.Column("parser_version", sa.Integer)
+
+
+def _nullable(kind: type[sa.types.TypeEngine], *names: str) -> list[sa.Column]:
+    """Columns of GitHub fields that may be absent: null = GitHub did not say (never 0)."""
+    return [sa.Column(name, kind) for name in names]
+
+
 def _counters() -> list[sa.Column]:
     return [
         sa.Column("user_initiated_interaction_count", sa.BigInteger, nullable=False, server_default="0"),
@@ -165,6 +177,21 @@ copilot_day_status = _team_day_table(
     key=("asset",),
 )
 
+SURFACE_USER_FIELDS = (
+    "daily_active_cli_users",
+    "daily_active_copilot_cloud_agent_users",
+    "weekly_active_copilot_cloud_agent_users",
+    "monthly_active_copilot_cloud_agent_users",
+    "daily_active_copilot_code_review_users",
+    "weekly_active_copilot_code_review_users",
+    "monthly_active_copilot_code_review_users",
+    "daily_passive_copilot_code_review_users",
+    "weekly_passive_copilot_code_review_users",
+    "monthly_passive_copilot_code_review_users",
+    "daily_active_copilot_app_users",
+)
+"""Active-user counts of the 2026 surfaces on copilot_usage_daily (github-copilot-api.md §1.5 A)."""
+
 copilot_usage_daily = _team_day_table(
     "copilot_usage_daily",
     sa.Column("daily_active_users", sa.Integer),
@@ -180,6 +207,9 @@ copilot_usage_daily = _team_day_table(
     sa.Column("acceptance_rate", sa.Float),
     sa.Column("source_report", sa.String(40), nullable=False),
     sa.Column("fetched_at", UTC_TS, nullable=False),
+    # surfaces GitHub added in 2026 (distinct-user counts: never summed across days or teams)
+    *_nullable(sa.Integer, *SURFACE_USER_FIELDS),
+    _parser_version(),
     sa.CheckConstraint("acceptance_rate IS NULL OR (acceptance_rate >= 0 AND acceptance_rate <= 1)",
                        name="acceptance_rate_range"),
 )
@@ -191,6 +221,7 @@ def _breakdown(name: str, key: str) -> sa.Table:
         sa.Column(key, sa.String(200), nullable=False),
         *_counters(),
         sa.Column("acceptance_rate", sa.Float),
+        _parser_version(),
         key=(key,),
     )
 
@@ -199,6 +230,14 @@ copilot_language_daily = _breakdown("copilot_language_daily", "language")
 copilot_editor_daily = _breakdown("copilot_editor_daily", "editor")
 copilot_model_daily = _breakdown("copilot_model_daily", "model")
 copilot_feature_daily = _breakdown("copilot_feature_daily", "feature")
+
+USER_SURFACE_FLAGS = (
+    "used_copilot_cloud_agent",
+    "used_copilot_code_review_active",
+    "used_copilot_code_review_passive",
+    "used_copilot_app",
+)
+"""GitHub's per-user booleans added in 2026 (copilot_user_daily; null when the report did not carry them)."""
 
 copilot_user_daily = _team_day_table(
     "copilot_user_daily",
@@ -210,6 +249,11 @@ copilot_user_daily = _team_day_table(
     sa.Column("used_cli", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("engaged", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("github_team_count", sa.Integer, nullable=False, server_default="0"),
+    *_nullable(sa.Boolean, *USER_SURFACE_FLAGS),
+    sa.Column("ai_credits_used", sa.Float),
+    sa.Column("ai_adoption_phase", sa.String(64)),
+    sa.Column("ai_adoption_phase_number", sa.Integer),
+    _parser_version(),
     key=("user_id",),
 )
 
@@ -222,8 +266,12 @@ copilot_github_team_daily = _team_day_table(
     *_counters(),
     sa.Column("acceptance_rate", sa.Float),
     sa.Column("below_threshold", sa.Boolean, nullable=False),
+    _parser_version(),
     key=("github_team_id",),
 )
+
+SEAT_COSTS = ("seat_cost_usd", "never_used_cost_usd", "dormant_30d_cost_usd")
+"""USD per team-day: seats × monthly list price of their plan / days in that month (null: a plan has no price)."""
 
 copilot_seat_snapshots = _team_day_table(
     "copilot_seat_snapshots",
@@ -239,6 +287,75 @@ copilot_seat_snapshots = _team_day_table(
     sa.Column("listed_seats", sa.Integer, nullable=False),
     sa.Column("plan_type", sa.String(32)),
     sa.Column("seat_management_setting", sa.String(32)),
+    *_nullable(sa.Float, *SEAT_COSTS),
+    _parser_version(),
+)
+
+# seats per plan_type of one snapshot (GitHub's plan_type per seat), priced with the configured list prices
+copilot_seat_plan_daily = _team_day_table(
+    "copilot_seat_plan_daily",
+    sa.Column("plan_type", sa.String(32), nullable=False),
+    sa.Column("seats", sa.Integer, nullable=False),
+    sa.Column("never_used", sa.Integer, nullable=False),
+    sa.Column("dormant_30d", sa.Integer, nullable=False),
+    sa.Column("seat_price_usd_month", sa.Float),
+    *_nullable(sa.Float, *SEAT_COSTS),
+    _parser_version(),
+    key=("plan_type",),
+)
+
+# ----------------------------------------------------------------- 2026 report fields (github-copilot-api.md §1.5)
+PULL_REQUEST_COUNTS = (
+    "total_created",
+    "total_reviewed",
+    "total_merged",
+    "total_suggestions",
+    "total_applied_suggestions",
+    "total_created_by_copilot",
+    "total_reviewed_by_copilot",
+    "total_merged_created_by_copilot",
+    "total_merged_reviewed_by_copilot",
+    "total_copilot_suggestions",
+    "total_copilot_applied_suggestions",
+)
+PULL_REQUEST_MEDIANS = (
+    "median_minutes_to_merge",
+    "median_minutes_to_merge_copilot_authored",
+    "median_minutes_to_merge_copilot_reviewed",
+)
+copilot_pull_request_daily = _team_day_table(
+    "copilot_pull_request_daily",
+    *_nullable(sa.BigInteger, *PULL_REQUEST_COUNTS),
+    *_nullable(sa.Float, *PULL_REQUEST_MEDIANS),
+    _parser_version(),
+)
+PR_SUGGESTION_COUNTS = ("total_copilot_suggestions", "total_copilot_applied_suggestions")
+copilot_pr_suggestion_daily = _team_day_table(
+    "copilot_pr_suggestion_daily",
+    sa.Column("comment_type", sa.String(200), nullable=False),
+    *_nullable(sa.BigInteger, *PR_SUGGESTION_COUNTS),
+    _parser_version(),
+    key=("comment_type",),
+)
+
+SURFACE_COUNTS = ("session_count", "request_count", "prompt_count", "prompt_tokens_sum", "output_tokens_sum")
+
+
+def _surface_table(name: str, *extra: sa.Column) -> sa.Table:
+    """One row per team-day of a ``totals_by_cli{}`` / ``totals_by_copilot_app{}`` object."""
+    return _team_day_table(name, *_nullable(sa.BigInteger, *SURFACE_COUNTS),
+                           sa.Column("avg_tokens_per_request", sa.Float), *extra, _parser_version())
+
+
+copilot_cli_daily = _surface_table("copilot_cli_daily", sa.Column("cli_version", sa.String(64)))
+copilot_app_daily = _surface_table("copilot_app_daily")
+copilot_third_party_agent_daily = _team_day_table(
+    "copilot_third_party_agent_daily",
+    sa.Column("agent_id", sa.String(200), nullable=False),
+    sa.Column("agent_name", sa.String(200)),
+    *_nullable(sa.BigInteger, "user_initiated_interaction_count", "session_count"),
+    _parser_version(),
+    key=("agent_id",),
 )
 
 insights = _team_day_table(
@@ -272,6 +389,12 @@ TEAM_DAY_TABLES = {
         copilot_user_daily,
         copilot_github_team_daily,
         copilot_seat_snapshots,
+        copilot_seat_plan_daily,
+        copilot_pull_request_daily,
+        copilot_pr_suggestion_daily,
+        copilot_cli_daily,
+        copilot_app_daily,
+        copilot_third_party_agent_daily,
         insights,
     )
 }

@@ -16,18 +16,25 @@ Fields GitHub documents as omittable (its usage-metrics field reference) are omi
 one users-1-day record (and the same user-day in users-28-day) has no ``user_login`` (``user_without_login``);
 a breakdown array is absent from a record with no activity of that kind (e.g. ``totals_by_ide`` of a
 CLI-only user-day). Sums still match: the org aggregate is built from the same cells.
+
+The 2026 fields (pull requests, cloud agent, code review, CLI and app activity, third-party agents, AI credits,
+adoption phase) come from simulators/github_activity.py, seeded apart so the data above never changes; seats
+and billing from simulators/github_seats.py (both re-exported here where tests read them).
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
 
-from simulators.github_org import (
+from simulators import github_activity as activity
+from simulators.github_org import (  # IDES is bound here: a test patches github_data.IDES
+    IDES,
     MIN_TEAM_SEATS,
+    active_bitmap,
     login,
     omits_enterprise_id,
     org_id,
@@ -35,7 +42,6 @@ from simulators.github_org import (
     team_id,
     team_members,
     user_id,
-    user_kind,
     user_teams,
 )
 
@@ -43,9 +49,13 @@ from simulators.github_org import (
 from simulators.github_org import TEAMS as TEAMS
 from simulators.github_org import TINY_TEAM as TINY_TEAM
 from simulators.github_org import not_ready_status as not_ready_status
+from simulators.github_seats import billing as billing
+from simulators.github_seats import last_activity_day as last_activity_day
+from simulators.github_seats import plan_type as plan_type
+from simulators.github_seats import seat as seat
+from simulators.github_seats import seats_page as seats_page
 
 LANGUAGES = ("python", "typescript", "go", "java", "rust", "unknown")
-IDES = ("vscode", "jetbrains", "neovim", "visualstudio")
 MODELS = ("gpt-4.1", "claude-sonnet-4.5", "auto")
 FEATURES = (
     "code_completion",
@@ -55,6 +65,7 @@ FEATURES = (
     "agent_edit",
     "copilot_cli",
 )
+AGENT_FEATURES = {"chat_panel_agent_mode", "agent_edit"}
 CODE_COUNTERS = (
     "code_generation_activity_count",
     "code_acceptance_activity_count",
@@ -63,19 +74,6 @@ CODE_COUNTERS = (
     "loc_added_sum",
     "loc_deleted_sum",
 )
-ACTIVE_FRACTION = 0.7  # of "regular" seat holders, per day
-
-
-@lru_cache(maxsize=512)
-def active_bitmap(org: str, day: date, seats: int) -> bytes:
-    """One byte per user (index i-1): 1 when user i used Copilot that day."""
-    rng = random.Random(seed("active", org.lower(), day.isoformat()))
-    out = bytearray(seats)
-    for i in range(1, seats + 1):
-        r = rng.random()
-        if user_kind(i) == "regular" and r < ACTIVE_FRACTION:
-            out[i - 1] = 1
-    return bytes(out)
 
 
 def _cells(org: str, day: date, i: int) -> list[tuple[str, str, str, dict[str, int]]]:
@@ -173,10 +171,12 @@ def user_day_row(org: str, day: date, i: int) -> dict[str, Any]:
         "organization_id": org_id(org),
         **_enterprise_id(org),
         **_breakdowns(cells),
-        "used_agent": bool(feats & {"chat_panel_agent_mode", "agent_edit"}),
+        "used_agent": bool(feats & AGENT_FEATURES),
         "used_chat": bool(feats & {"chat_panel_ask_mode", "chat_panel_agent_mode", "chat_inline"}),
         "used_cli": "copilot_cli" in feats,
     }
+    row.update(activity.user_fields(org, day, i, row["used_cli"], row["used_agent"],
+                                    row["code_acceptance_activity_count"]))
     ide = IDES[i % len(IDES)]
     for entry in row.get("totals_by_ide", []):
         entry["last_known_ide_version"] = {
@@ -262,10 +262,14 @@ def _distinct_active(org: str, end: date, days: int, seats: int) -> int:
 @lru_cache(maxsize=256)
 def _org_day_cached(org: str, day: date, seats: int) -> dict[str, Any]:
     cells: list[tuple[str, str, str, str, dict[str, int]]] = []
-    dau = 0
+    users: list[tuple[int, bool, bool, int]] = []  # (i, used CLI, used an agent, acceptances): the 2026 fields
     for i in active_users(org, day, seats):
-        dau += 1
-        cells.extend(_user_cells(org, day, i))
+        mine = _user_cells(org, day, i)
+        cells.extend(mine)
+        feats = {c[3] for c in mine}
+        users.append((i, "copilot_cli" in feats, bool(feats & AGENT_FEATURES),
+                      sum(c[4]["code_acceptance_activity_count"] for c in mine)))
+    dau = len(users)
     obj: dict[str, Any] = {
         "day": day.isoformat(),
         "organization_id": org_id(org),
@@ -274,6 +278,7 @@ def _org_day_cached(org: str, day: date, seats: int) -> dict[str, Any]:
         "weekly_active_users": _distinct_active(org, day, 7, seats),
         "monthly_active_users": _distinct_active(org, day, 28, seats),
         **_breakdowns(cells),
+        **activity.org_fields(org, day, seats, users, lambda d: active_users(org, d, seats)),
         # internal keys GitHub's own example files carry; clients must keep/ignore them, never fail
         "etl_id": f"sim-{seed('etl', org.lower(), day.isoformat()) % 10**8:08d}",
         "day_partition": day.isoformat(),
@@ -300,87 +305,4 @@ def org_28_day(org: str, start: date, end: date, seats: int) -> dict[str, Any]:
         "organization_id": org_id(org),
         "created_at": f"{(end + timedelta(days=1)).isoformat()}T03:00:00Z",
         "day_totals": totals,
-    }
-
-
-# ---------------------------------------------------------------- seats / billing
-
-
-def _iso(dt: datetime) -> str:
-    return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def last_activity_day(org: str, i: int, today: date, seats: int) -> date | None:
-    kind = user_kind(i)
-    if kind == "never":
-        return None
-    if kind == "dormant":
-        return today - timedelta(days=31 + i % 50)
-    for k in range(0, 29):
-        d = today - timedelta(days=k)
-        if active_bitmap(org, d, seats)[i - 1]:
-            return d
-    return None
-
-
-def created_days_ago(i: int) -> int:
-    return 1 + (i * 3) % 60 if user_kind(i) == "never" else 90 + (i * 7) % 400
-
-
-def seat(org: str, i: int, today: date, seats: int) -> dict[str, Any]:
-    created = today - timedelta(days=created_days_ago(i))
-    last = last_activity_day(org, i, today, seats)
-    last_dt = datetime.combine(last, time(8 + i % 10, i % 60, 0), tzinfo=UTC) if last is not None else None
-    editor = f"{IDES[i % len(IDES)]}/1.{90 + i % 10}.0/copilot/1.{200 + i % 50}.0" if last else None
-    return {
-        "created_at": _iso(datetime.combine(created, time(9, 0), tzinfo=UTC)),
-        "updated_at": _iso(datetime.combine(created, time(9, 0), tzinfo=UTC)),
-        "pending_cancellation_date": (today + timedelta(days=10)).isoformat() if i % 97 == 0 else None,
-        "last_activity_at": _iso(last_dt) if last_dt else None,
-        "last_activity_editor": editor,
-        "last_authenticated_at": _iso(last_dt) if last_dt else None,
-        "plan_type": "business",
-        "assignee": {
-            "login": login(i),
-            "id": user_id(i),
-            "node_id": f"U_sim{user_id(i)}",
-            "type": "User",
-            "site_admin": False,
-            "url": f"https://api.github.com/users/{login(i)}",
-        },
-        "assigning_team": None,
-    }
-
-
-def seats_page(org: str, seats: int, today: date, page: int, per_page: int) -> list[dict[str, Any]]:
-    lo = (page - 1) * per_page + 1
-    hi = min(seats, page * per_page)
-    return [seat(org, i, today, seats) for i in range(lo, hi + 1)]
-
-
-def billing(org: str, seats: int, today: date) -> dict[str, Any]:
-    active = added = pending = 0
-    for i in range(1, seats + 1):
-        last = last_activity_day(org, i, today, seats)
-        if last is not None and (today - last).days <= 30:
-            active += 1
-        if created_days_ago(i) <= 30:
-            added += 1
-        if i % 97 == 0:
-            pending += 1
-    return {
-        "seat_breakdown": {
-            "total": seats,
-            "added_this_cycle": added,
-            "pending_cancellation": pending,
-            "pending_invitation": 0,
-            "active_this_cycle": active,
-            "inactive_this_cycle": seats - active,
-        },
-        "seat_management_setting": "assign_selected",
-        "ide_chat": "enabled",
-        "platform_chat": "enabled",
-        "cli": "enabled",
-        "public_code_suggestions": "block",
-        "plan_type": "business",
     }

@@ -1,16 +1,21 @@
 """Who is in a simulated GitHub org: deterministic ids (sha256 seeds, never Python's hash()), users
 ``dev00001``… with ``user_id = 100000 + i`` (the same logins in every org on purpose), their kind and teams,
-and the org's seeded quirks (no ``enterprise_id``; 204 or 404 for a day without a report). The usage and
+who is active on a day, and the org's seeded quirks (no ``enterprise_id``; 204 or 404 for a day without a
+report). The usage and
 seat data built on them: simulators/github_data.py (which re-exports these names)."""
 
 from __future__ import annotations
 
 import hashlib
+import random
 from datetime import date
+from functools import lru_cache
 
+IDES = ("vscode", "jetbrains", "neovim", "visualstudio")
 TEAMS = ("frontend", "backend", "platform", "data", "mobile")
 TINY_TEAM = "tiny"  # fewer than 5 members: absent from user-teams reports (GitHub's 5-seat rule)
 MIN_TEAM_SEATS = 5
+ACTIVE_FRACTION = 0.7  # of "regular" seat holders, per day
 
 
 def seed(*parts: object) -> int:
@@ -71,3 +76,15 @@ def team_members(seats: int) -> dict[str, list[int]]:
             out[t].append(i)
     return out
 
+
+
+@lru_cache(maxsize=512)
+def active_bitmap(org: str, day: date, seats: int) -> bytes:
+    """One byte per user (index i-1): 1 when user i used Copilot that day."""
+    rng = random.Random(seed("active", org.lower(), day.isoformat()))
+    out = bytearray(seats)
+    for i in range(1, seats + 1):
+        r = rng.random()
+        if user_kind(i) == "regular" and r < ACTIVE_FRACTION:
+            out[i - 1] = 1
+    return bytes(out)

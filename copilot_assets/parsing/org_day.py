@@ -1,5 +1,6 @@
 """The aggregate day object (organization-1-day line, or a day_totals[] item of organization-28-day) → rows
-of copilot_usage_daily and the language/editor/model/feature breakdowns."""
+of copilot_usage_daily, the language/editor/model/feature breakdowns and the 2026 tables (pull requests, CLI,
+Copilot app, third-party agents: parsing/surfaces.py)."""
 
 from __future__ import annotations
 
@@ -26,18 +27,45 @@ from copilot_assets.parsing.scalars import (
     _with_rate,
     parse_day,
 )
+from copilot_assets.parsing.surfaces import (
+    pull_request_rows,
+    surface_rows,
+    surface_user_counts,
+    third_party_agent_rows,
+)
 
 
 @dataclass
 class OrgDayRows:
     """Rows of one organization-day. ``usage`` is the copilot_usage_daily row without
-    ``source_report``/``fetched_at``; the four lists are the breakdown tables' rows."""
+    ``source_report``/``fetched_at``; the other lists are the rows of the breakdown and 2026 tables (an
+    absent object gives an empty list)."""
 
     usage: dict[str, Any]
     languages: list[dict[str, Any]] = field(default_factory=list)
     editors: list[dict[str, Any]] = field(default_factory=list)
     models: list[dict[str, Any]] = field(default_factory=list)
     features: list[dict[str, Any]] = field(default_factory=list)
+    pull_requests: list[dict[str, Any]] = field(default_factory=list)
+    pr_suggestions: list[dict[str, Any]] = field(default_factory=list)
+    cli: list[dict[str, Any]] = field(default_factory=list)
+    app: list[dict[str, Any]] = field(default_factory=list)
+    third_party_agents: list[dict[str, Any]] = field(default_factory=list)
+
+    def tables(self) -> dict[str, list[dict[str, Any]]]:
+        """The rows by store table (``copilot_usage_daily`` holds the one usage row)."""
+        return {
+            "copilot_usage_daily": [self.usage],
+            "copilot_language_daily": self.languages,
+            "copilot_editor_daily": self.editors,
+            "copilot_model_daily": self.models,
+            "copilot_feature_daily": self.features,
+            "copilot_pull_request_daily": self.pull_requests,
+            "copilot_pr_suggestion_daily": self.pr_suggestions,
+            "copilot_cli_daily": self.cli,
+            "copilot_app_daily": self.app,
+            "copilot_third_party_agent_daily": self.third_party_agents,
+        }
 
 
 def _breakdown(day: date, items: list[Mapping[str, Any]], src_key: str, column: str,
@@ -71,6 +99,9 @@ def parse_org_day(record: dict, default_day: date | None = None) -> OrgDayRows:
       ``ide``; models: ``totals_by_model_feature`` summed per ``model``; features: ``totals_by_feature``
       per ``feature``. A missing/empty key becomes ``"unknown"``.
     - ``acceptance_rate`` everywhere comes from :func:`copilot_assets.metrics.acceptance_rate`.
+    - the 2026 fields (parsing/surfaces.py): cloud-agent (either name), code-review, CLI and app active-user
+      counts on the usage row (``None`` when absent); ``pull_requests{}``, ``totals_by_cli{}``,
+      ``totals_by_copilot_app{}``, ``totals_by_3rd_party_agent[]`` as rows of their own tables.
     """
     rec = _object(record, "record")
     day = default_day if rec.get("day") is None and default_day is not None else parse_day(rec.get("day"), "day")
@@ -105,15 +136,26 @@ def parse_org_day(record: dict, default_day: date | None = None) -> OrgDayRows:
     usage["chat_interactions"] = chat
     usage["agent_interactions"] = agent_mode + feature_interactions.get("agent_edit", 0)
     _with_rate(usage, "record")
-    return OrgDayRows(usage=usage, languages=languages, editors=editors, models=models, features=features)
+    usage.update(surface_user_counts(rec))
+    pull_requests, pr_suggestions = pull_request_rows(rec, day)
+    return OrgDayRows(usage=usage, languages=languages, editors=editors, models=models, features=features,
+                      pull_requests=pull_requests, pr_suggestions=pr_suggestions,
+                      cli=surface_rows(rec, "totals_by_cli", day), app=surface_rows(rec, "totals_by_copilot_app", day),
+                      third_party_agents=third_party_agent_rows(rec, day))
 
 
 def parse_org_28_day(records: list[dict], skipped: Counter[str] | None = None) -> dict[date, OrgDayRows]:
     """The ``organization-28-day`` file object(s) → ``{day: OrgDayRows}``, one entry per ``day_totals[]``
-    item. Several objects (shards) are merged; a day present twice keeps the last one. An object that has
-    no ``day_totals`` but a ``day`` is taken as one day object itself. A ``day_totals`` item without a
-    ``day`` cannot be placed: it is skipped and counted in ``skipped``."""
-    days: dict[date, OrgDayRows] = {}
+    item (``org_28_day_items``, each parsed by ``parse_org_day``)."""
+    return {day: parse_org_day(item) for day, item in org_28_day_items(records, skipped).items()}
+
+
+def org_28_day_items(records: list[dict], skipped: Counter[str] | None = None) -> dict[date, dict]:
+    """The ``organization-28-day`` file object(s) → ``{day: the day's raw day object}``, one entry per
+    ``day_totals[]`` item. Several objects (shards) are merged; a day present twice keeps the last one. An
+    object that has no ``day_totals`` but a ``day`` is taken as one day object itself. A ``day_totals`` item
+    without a ``day`` cannot be placed: it is skipped and counted in ``skipped``."""
+    days: dict[date, dict] = {}
     for i, obj in enumerate(_objects(records, "records")):
         if "day_totals" in obj:
             items = _objects(obj.get("day_totals"), f"records[{i}].day_totals")
@@ -126,6 +168,5 @@ def parse_org_28_day(records: list[dict], skipped: Counter[str] | None = None) -
                 if skipped is not None:
                     skipped["day_totals item without day"] += 1
                 continue
-            rows = parse_org_day(item)  # type: ignore[arg-type]
-            days[rows.usage["day"]] = rows
+            days[parse_day(item.get("day"), f"records[{i}].day_totals.day")] = item  # type: ignore[assignment]
     return dict(sorted(days.items()))

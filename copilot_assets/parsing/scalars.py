@@ -3,6 +3,7 @@ bounded strings, aware UTC timestamps, and the one way to say a report is malfor
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
@@ -10,6 +11,13 @@ from typing import Any
 
 from copilot_assets.metrics import DORMANT_DAYS, acceptance_rate
 from resources.github_errors import MalformedReport
+
+PARSER_VERSION = 2
+"""Version of the parsers that turn raw report records into rows, stored with every derived row
+(``parser_version``). Bump it with every change to what a parser derives; ``copilot-flow rederive`` (or
+``copilot_rederive_job``) then rebuilds the rows from ``copilot_raw_reports``. 1: rows from before versions
+were recorded (stored as null); 2: the 2026 fields (pull requests, agents, code review, CLI, app, third-party
+agents, AI credits, adoption phase), seats per plan and their cost, exact ratios."""
 
 DAY_FMT = "%Y-%m-%d"
 _DAY_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -94,6 +102,32 @@ def _int_or_none(value: Any, where: str, limit: int = BIGINT_MAX) -> int | None:
     if number < 0 or number > limit:
         raise _malformed(f"{where}: integer out of range (must be 0..{limit})")
     return number
+
+
+def _float_or_none(value: Any, where: str) -> float | None:
+    """A non-negative finite number (int or float) as float; ``None`` stays ``None`` (GitHub did not say)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _malformed(f"{where}: expected a number, got {type(value).__name__}")
+    number = float(value)
+    if not math.isfinite(number) or number < 0:
+        raise _malformed(f"{where}: expected a finite number >= 0")
+    return number
+
+
+def _opt_bool(value: Any, where: str) -> bool | None:
+    """A boolean GitHub may leave out: ``None`` stays ``None`` (unknown, not False)."""
+    return None if value is None else _bool(value, where)
+
+
+def _first(rec: Mapping[str, Any], names: tuple[str, ...]) -> tuple[str, Any]:
+    """(name, value) of the first of ``names`` the record carries with a non-null value (GitHub renamed some
+    fields: "coding agent" became "cloud agent"), else (the first name, None)."""
+    for name in names:
+        if rec.get(name) is not None:
+            return name, rec[name]
+    return names[0], None
 
 
 def _count(value: Any, where: str) -> int:

@@ -1,4 +1,5 @@
-"""/copilot/billing + every page of /copilot/billing/seats → one copilot_seat_snapshots row."""
+"""/copilot/billing + every page of /copilot/billing/seats → one copilot_seat_snapshots row, and one
+copilot_seat_plan_daily row per plan_type (GitHub's plan per seat)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from copilot_assets.parsing.scalars import (
     DORMANT_AFTER,
     INT_MAX,
     SETTING_MAX,
+    UNKNOWN_KEY,
     _int_or_none,
     _object,
     _objects,
@@ -34,6 +36,45 @@ def _seat_identity(seat: Mapping[str, Any], index: int, where: str) -> tuple[str
     return ("seat", index)
 
 
+def _unique_seats(seats: list[dict]) -> dict[tuple[str, Any], Mapping[str, Any]]:
+    """Seats de-duplicated by assignee id (else login; pages can repeat rows); the last one wins."""
+    unique: dict[tuple[str, Any], Mapping[str, Any]] = {}
+    for i, seat in enumerate(_objects(seats, "seats")):
+        unique[_seat_identity(seat, i, f"seats[{i}]")] = seat
+    return unique
+
+
+def _seat_states(seats: list[dict], snapshot_at: datetime) -> list[tuple[str | None, str]]:
+    """(the seat's own plan_type or None, "never_used" | "dormant" | "active") per de-duplicated seat."""
+    snapshot = to_utc(snapshot_at)
+    out: list[tuple[str | None, str]] = []
+    for key, seat in _unique_seats(seats).items():
+        where = f"seat {key[0]}={key[1]}"
+        last = parse_timestamp(seat.get("last_activity_at"), f"{where}.last_activity_at")
+        state = "never_used" if last is None else "dormant" if snapshot - last > DORMANT_AFTER else "active"
+        out.append((_opt_text(seat.get("plan_type"), f"{where}.plan_type", SETTING_MAX), state))
+    return out
+
+
+def parse_seat_plans(billing: dict, seats: list[dict], snapshot_at: datetime, day: date) -> list[dict]:
+    """Seats per plan: one copilot_seat_plan_daily row (without team_id) per plan_type, sorted by plan.
+
+    A seat's plan is its own ``plan_type``, else billing's ``plan_type``, else ``"unknown"``. ``seats``,
+    ``never_used`` and ``dormant_30d`` count the de-duplicated seats of that plan with the rules of
+    ``parse_seats``, so the plans add up to its ``listed_seats``, ``never_used`` and ``dormant_30d``.
+    Prices and costs are added by ``copilot_assets.cost``."""
+    bill = _object(billing, "billing")
+    default = _opt_text(bill.get("plan_type"), "billing.plan_type", SETTING_MAX) or UNKNOWN_KEY
+    rows: dict[str, dict[str, Any]] = {}
+    for plan, state in _seat_states(seats, snapshot_at):
+        row = rows.setdefault(plan or default, {"day": day, "plan_type": plan or default, "seats": 0,
+                                                "never_used": 0, "dormant_30d": 0})
+        row["seats"] += 1
+        row["never_used"] += state == "never_used"
+        row["dormant_30d"] += state == "dormant"
+    return [rows[k] for k in sorted(rows)]
+
+
 def parse_seats(billing: dict, seats: list[dict], snapshot_at: datetime, day: date) -> dict:
     """``GET /orgs/{org}/copilot/billing`` + all pages of ``/copilot/billing/seats`` → one
     copilot_seat_snapshots row (without team_id).
@@ -53,23 +94,10 @@ def parse_seats(billing: dict, seats: list[dict], snapshot_at: datetime, day: da
     bill = _object(billing, "billing")
     breakdown = _object(bill.get("seat_breakdown"), "billing.seat_breakdown")
     snapshot = to_utc(snapshot_at)
-
-    unique: dict[tuple[str, Any], Mapping[str, Any]] = {}
-    for i, seat in enumerate(_objects(seats, "seats")):
-        unique[_seat_identity(seat, i, f"seats[{i}]")] = seat
-
-    never_used = dormant = 0
-    plans: Counter[str] = Counter()
-    for key, seat in unique.items():
-        where = f"seat {key[0]}={key[1]}"
-        last = parse_timestamp(seat.get("last_activity_at"), f"{where}.last_activity_at")
-        if last is None:
-            never_used += 1
-        elif snapshot - last > DORMANT_AFTER:
-            dormant += 1
-        plan = _opt_text(seat.get("plan_type"), f"{where}.plan_type", SETTING_MAX)
-        if plan:
-            plans[plan] += 1
+    states = _seat_states(seats, snapshot)
+    never_used = sum(1 for _, state in states if state == "never_used")
+    dormant = sum(1 for _, state in states if state == "dormant")
+    plans = Counter(plan for plan, _ in states if plan)
 
     def breakdown_count(name: str) -> int | None:
         return _int_or_none(breakdown.get(name), f"billing.seat_breakdown.{name}", INT_MAX)
@@ -81,7 +109,7 @@ def parse_seats(billing: dict, seats: list[dict], snapshot_at: datetime, day: da
     return {
         "day": day,
         "snapshot_at": snapshot,
-        "total_seats": len(unique) if total is None else total,
+        "total_seats": len(states) if total is None else total,
         "active_seats": breakdown_count("active_this_cycle") or 0,
         "inactive_seats": breakdown_count("inactive_this_cycle") or 0,
         "pending_invitation": breakdown_count("pending_invitation") or 0,
@@ -89,7 +117,7 @@ def parse_seats(billing: dict, seats: list[dict], snapshot_at: datetime, day: da
         "added_this_cycle": breakdown_count("added_this_cycle") or 0,
         "never_used": never_used,
         "dormant_30d": dormant,
-        "listed_seats": len(unique),
+        "listed_seats": len(states),
         "plan_type": plan_type,
         "seat_management_setting": _opt_text(bill.get("seat_management_setting"),
                                              "billing.seat_management_setting", SETTING_MAX),

@@ -15,14 +15,21 @@ from copilot_assets.parsing.scalars import (
     LOGIN_MAX,
     _bool,
     _count,
+    _first,
+    _float_or_none,
     _int_or_none,
     _malformed,
     _object,
+    _opt_bool,
     _opt_text,
     _with_rate,
     parse_day,
 )
+from copilot_assets.parsing.surfaces import field_names
 from resources.github_errors import MalformedReport
+from resources.tables import USER_SURFACE_FLAGS
+
+PHASE_MAX = 64
 
 
 def _records_of(records: Any, where: str) -> list[Any]:
@@ -60,6 +67,31 @@ def _skip_reason(exc: MalformedReport) -> str:
     return f"malformed {head.rsplit('.', 1)[-1]}: {tail}"[:120]
 
 
+def _adoption_phase(value: Any, where: str) -> tuple[str | None, int | None]:
+    """``ai_adoption_phase{phase_number, phase, version}`` → (phase, phase_number); a bare string is the
+    phase; absent → (None, None)."""
+    if value is None:
+        return None, None
+    if isinstance(value, str):
+        return _opt_text(value, where, PHASE_MAX), None
+    obj = _object(value, where)
+    return (_opt_text(obj.get("phase"), f"{where}.phase", PHASE_MAX),
+            _int_or_none(obj.get("phase_number"), f"{where}.phase_number", 1000))
+
+
+def user_surface_fields(rec: Mapping[str, Any], where: str) -> dict[str, Any]:
+    """The 2026 per-user fields: the ``used_*`` flags (the cloud agent's under either name), AI credits and
+    the adoption phase; ``None`` when the record does not carry them (unknown, not False or 0)."""
+    out: dict[str, Any] = {}
+    for column in USER_SURFACE_FLAGS:
+        name, value = _first(rec, field_names(column))
+        out[column] = _opt_bool(value, f"{where}.{name}")
+    out["ai_credits_used"] = _float_or_none(rec.get("ai_credits_used"), f"{where}.ai_credits_used")
+    out["ai_adoption_phase"], out["ai_adoption_phase_number"] = _adoption_phase(rec.get("ai_adoption_phase"),
+                                                                               f"{where}.ai_adoption_phase")
+    return out
+
+
 def join_users_teams(
     user_records: list[dict],
     team_records: list[dict],
@@ -82,7 +114,9 @@ def join_users_teams(
     - Duplicate user records for the same user-day: the **last one wins** (a re-delivered shard repeats
       lines; summing would double count).
     - ``engaged``: ``user_initiated_interaction_count > 0`` or ``code_acceptance_activity_count > 0``.
-      ``used_chat``/``used_agent``/``used_cli``: GitHub's booleans (missing → False).
+      ``used_chat``/``used_agent``/``used_cli``: GitHub's booleans (missing → False). The 2026 fields
+      (``user_surface_fields``: cloud agent under either name, code review, Copilot app, AI credits, adoption
+      phase) are ``None`` when missing.
     - Per GitHub team (inner join on ``user_id``): ``active_users`` = distinct users, ``engaged_users``,
       summed counters, acceptance rate, ``below_threshold = active_users < min_team_size``. Teams below the
       threshold are kept and flagged, never dropped; a user in several teams counts in each one. A team
@@ -135,6 +169,7 @@ def join_users_teams(
                 row[counter] = _count(rec.get(counter), f"{where}.{counter}")
             for flag in ("used_chat", "used_agent", "used_cli"):
                 row[flag] = _bool(rec.get(flag), f"{where}.{flag}")
+            row.update(user_surface_fields(rec, where))
         except MalformedReport as exc:
             malformed, n_malformed = malformed or exc, n_malformed + 1
             skips[_skip_reason(exc)] += 1

@@ -37,11 +37,13 @@ from resources.github.classify import (
 from resources.github.client import GitHubClient, _parse_link_next
 from resources.github.logs import HTTP_LOGGERS, install_log_filter, scrub_text
 from resources.github.reports import (
+    BILLING_REPORT,
     LATEST_REPORTS,
     NOT_READY_WHY,
     ONE_DAY_REPORTS,
     ORG_1_DAY,
     ORG_28_DAY,
+    SEATS_REPORT,
     SPOOLED_REPORTS,
     USER_TEAMS_REPORT,
     USERS_1_DAY,
@@ -72,6 +74,7 @@ from resources.github.transport import (
 
 __all__ = [
     "API_VERSION",
+    "BILLING_REPORT",
     "ENV_API_URL",
     "HTTP_LOGGERS",
     "LATEST_REPORTS",
@@ -85,6 +88,7 @@ __all__ = [
     "RATE_LIMIT_CAP_SECONDS",
     "RATE_LIMIT_JITTER",
     "REDIRECT_STATUSES",
+    "SEATS_REPORT",
     "SECONDARY_MIN_WAIT",
     "SPOOLED_REPORTS",
     "USERS_1_DAY",

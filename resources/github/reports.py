@@ -21,6 +21,10 @@ LATEST_REPORTS = (ORG_28_DAY, USERS_28_DAY)
 USER_TEAMS_REPORT = "user-teams-1-day"
 ONE_DAY_REPORTS = (ORG_1_DAY, USERS_1_DAY, USER_TEAMS_REPORT)
 SPOOLED_REPORTS = (USERS_28_DAY,)
+# the raw copy of a seat snapshot's two answers (copilot_raw_reports.report): /copilot/billing and every page of
+# /copilot/billing/seats, so a snapshot can be re-derived (seats per plan, costs) without calling GitHub
+BILLING_REPORT = "billing"
+SEATS_REPORT = "seats"
 NOT_READY_WHY = ("http_204", "http_404", "no_report_available", "empty_body")
 
 

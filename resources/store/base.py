@@ -52,6 +52,7 @@ class Team:
     created_at: datetime
     updated_at: datetime
     onboarding_error: str | None = None
+    ai_credit_monthly_budget: float | None = None
 
     @classmethod
     def from_row(cls, row: Any) -> Team:
@@ -71,6 +72,7 @@ class Team:
             created_at=as_utc(m["created_at"]),  # type: ignore[arg-type]
             updated_at=as_utc(m["updated_at"]),  # type: ignore[arg-type]
             onboarding_error=m["onboarding_error"],
+            ai_credit_monthly_budget=m["ai_credit_monthly_budget"],
         )
 
 

@@ -26,12 +26,15 @@ class TeamDaysMixin(StoreBase):
         raw_reports: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
         day_state_of: str | None = None,
         run_id: str | None = None,
+        raw_fetched_at: datetime | None = None,
     ) -> dict[str, int]:
         """Delete-then-insert the given tables for one team-day in one transaction.
 
-        Only the tables named in ``rows_by_table`` are replaced. ``day_state_of`` (a synced asset's name)
-        records, in the same transaction, that this asset's team-day now has data. Returns rows written
-        per table.
+        Only the tables named in ``rows_by_table`` are replaced (and only the raw reports named in
+        ``raw_reports``, stored as fetched at ``raw_fetched_at``, default now: a fetcher passes the time it
+        stamped its rows with, so a re-derive of the raw copy stamps the same). ``day_state_of`` (a synced
+        asset's name) records, in the same transaction, that this asset's team-day now has data. Returns rows
+        written per table.
         """
         now = utcnow()
         written: dict[str, int] = {}
@@ -55,7 +58,7 @@ class TeamDaysMixin(StoreBase):
                     copilot_raw_reports.c.report == report,
                 ))
                 conn.execute(copilot_raw_reports.insert().values(
-                    team_id=team_id, day=day, report=report, fetched_at=now,
+                    team_id=team_id, day=day, report=report, fetched_at=raw_fetched_at or now,
                     record_count=len(records), payload=json.dumps(list(records), separators=(",", ":")),
                 ))
             if day_state_of is not None:

@@ -81,6 +81,14 @@ class TeamsMixin(StoreBase):
         with self.engine.begin() as c:
             c.execute(stmt)
 
+    def set_ai_credit_budget(self, team_id: int, credits_per_month: float | None) -> None:
+        """The team's AI-credit budget per calendar month (None: no budget)."""
+        if credits_per_month is not None and not (credits_per_month >= 0 and credits_per_month < float("inf")):
+            raise InvalidInput(f"AI-credit budget {credits_per_month!r} must be a number >= 0")
+        with self.engine.begin() as conn:
+            conn.execute(teams.update().where(teams.c.id == team_id).values(
+                ai_credit_monthly_budget=credits_per_month, updated_at=utcnow()))
+
     def set_flag(self, name: str, enabled: bool, *, team_id: int | None = None) -> None:
         if name not in KNOWN_FLAGS:
             raise InvalidInput(f"unknown flag {name!r} (known: {', '.join(KNOWN_FLAGS)})")

@@ -87,6 +87,19 @@ def grounded_answer(facts: dict[str, Any] | None, schema: dict[str, Any] | None)
     if numbers.get("lines_accepted"):
         parts.append(f"Accepted suggestions added {_fmt(numbers['lines_accepted'])} lines.")
         cite("lines_accepted")
+    if "prs_merged" in numbers and "prs_created" in numbers:
+        merged = f"{_fmt(numbers['prs_merged'])} of {_fmt(numbers['prs_created'])} pull requests were merged"
+        if "pr_median_minutes_to_merge" in numbers:
+            merged += f" after a median of {_fmt(numbers['pr_median_minutes_to_merge'])} minutes"
+            cite("pr_median_minutes_to_merge")
+        parts.append(merged + ".")
+        cite("prs_merged")
+        cite("prs_created")
+    if "agent_adoption_rate" in numbers and numbers.get("agent_users_distinct"):
+        parts.append(f"{_fmt(numbers['agent_users_distinct'])} people used a Copilot agent "
+                     f"({round(numbers['agent_adoption_rate'] * 100, 1):g}% of active people).")
+        cite("agent_users_distinct")
+        cite("agent_adoption_rate")
     if "top_language_1" in labels:
         parts.append(f'Most accepted suggestions were in "{labels["top_language_1"]}".')
     if "days_with_data" in numbers and "window_days" in numbers and numbers["days_with_data"] < numbers["window_days"]:

@@ -35,7 +35,8 @@ async def seats(request: Request) -> Response:
         except ValueError:
             return _error(422, "Invalid request.\n\npage and per_page must be integers.", ctx.rate)
         total = ctx.oc.seats
-        rows = await asyncio.to_thread(data.seats_page, ctx.org, total, state.today(), page, per_page)
+        rows = await asyncio.to_thread(data.seats_page, ctx.org, total, state.today(), page, per_page,
+                                       ctx.oc.enterprise_every)
         last = max(1, -(-total // per_page))
         base = f"{_link_origin(request, ctx.oc.seats_link_host)}/orgs/{ctx.org}/copilot/billing/seats"
         links = []

@@ -87,6 +87,7 @@ NOT_READY_STATUSES = ("mixed", "204", "404")
 class OrgConfig:
     tokens: list[str] | None = None  # None → ["sim-token-<org>"]
     seats: int = 50
+    enterprise_every: int = 0  # every N-th seat on Copilot Enterprise (plan_type per seat); 0: all Business
     history_start: str | None = None  # YYYY-MM-DD; days before → not ready, 204/404 (default: today − 365)
     # YYYY-MM-DD; user-teams-1-day for days before → not ready (GitHub added the endpoint on 2026-05-14); None = none
     user_teams_start: str | None = "2026-05-14"

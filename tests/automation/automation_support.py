@@ -22,6 +22,7 @@ from copilot_assets.outcomes import RUN_TRIGGER_TAG
 from copilot_assets.partitions import TEAMS_PARTITION_NAME, team_day_partitions
 from copilot_flow.local_runs import all_assets_and_checks, run_failure_sensor_tick, schedule_tick, tick_sensor
 from resources.app_store import StoreResource
+from resources.cost import CostResource
 from resources.flags import COPILOT_FLAG
 from resources.github import GitHubResource
 from resources.llm import AnthropicResource
@@ -188,5 +189,6 @@ def build_defs(store_url: str, github_url: str) -> dg.Definitions:
                                      max_retry_seconds=1.0, timeout_seconds=10.0),
             "llm": AnthropicResource(),  # no ANTHROPIC_API_KEY (conftest): rule-based insights
             "sync_policy": SyncPolicyResource(),
+            "cost": CostResource(),
         }),
     )

@@ -48,7 +48,7 @@ def team_count() -> int:
 
 def test_db_upgrade_and_team_lifecycle(runner, gh):
     r = run(runner, "db", "upgrade")
-    assert r.exit_code == 0 and "revision 0002" in r.output
+    assert r.exit_code == 0 and "revision 0003" in r.output
     r = run(runner, "teams", "add", "acme-web", "--org", "acme", "--name", "Acme Web")
     assert r.exit_code == 0, r.output
     r = run(runner, "teams", "connect", "acme-web", "--token-env", "GH_TOKEN", env={"GH_TOKEN": CANARY})
@@ -218,3 +218,35 @@ def test_connect_follows_githubs_redirects(runner, gh):
     assert ("billing", 301) in log and ("billing", 200) in log
     assert ("organization-1-day", 307) in log and ("organization-1-day", 200) in log
     assert store().get_team("acme").copilot_status == "connected"
+
+
+def test_teams_budget_sets_shows_and_clears_the_monthly_ai_credit_budget(runner):
+    from datetime import UTC, datetime, timedelta
+
+    assert run(runner, "teams", "add", "acme", "--org", "acme", "--name", "Acme").exit_code == 0
+    s = store()
+    team = s.get_team("acme")
+    today = datetime.now(UTC).date()
+    user = {"user_login": None, "user_initiated_interaction_count": 1, "code_generation_activity_count": 1,
+            "code_acceptance_activity_count": 0, "loc_suggested_to_add_sum": 0, "loc_added_sum": 0}
+    s.replace_team_day(team.id, today, {"copilot_user_daily": [{**user, "user_id": 1, "ai_credits_used": 30.0},
+                                                              {**user, "user_id": 2, "ai_credits_used": None}]})
+    last_month = today.replace(day=1) - timedelta(days=1)  # another month: not in the month to date
+    s.replace_team_day(team.id, last_month, {"copilot_user_daily": [{**user, "user_id": 1, "ai_credits_used": 99.0}]})
+
+    r = run(runner, "teams", "budget", "acme")
+    assert r.exit_code == 0 and "budget:    none" in r.output and "used:      30.00" in r.output
+    r = run(runner, "teams", "budget", "acme", "--ai-credits", "120")
+    assert r.exit_code == 0, r.output
+    assert "120.00 AI credits per month" in r.output and "share:     25.0% of the budget" in r.output
+    assert store().get_team("acme").ai_credit_monthly_budget == 120.0
+    r = run(runner, "teams", "budget", "acme", "--ai-credits", "20")
+    assert "150.0% of the budget  (over budget)" in r.output
+    for bad, message in ((["--ai-credits", "-5"], "must be a number >= 0"),
+                         (["--ai-credits", "5", "--clear"], "exclude each other")):
+        r = runner.invoke(cli, ["teams", "budget", "acme", *bad])
+        assert r.exit_code == 2 and message in r.output
+    assert store().get_team("acme").ai_credit_monthly_budget == 20.0  # nothing written by bad input
+    r = run(runner, "teams", "budget", "acme", "--clear")
+    assert r.exit_code == 0 and "budget:    none" in r.output
+    assert store().get_team("acme").ai_credit_monthly_budget is None

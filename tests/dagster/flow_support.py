@@ -33,6 +33,7 @@ from copilot_assets.partitions import TEAMS_PARTITION_NAME
 from copilot_flow.local_runs import all_assets_and_checks
 from resources import tables
 from resources.app_store import StoreResource, store_for
+from resources.cost import CostResource
 from resources.flags import COPILOT_FLAG
 from resources.github import GitHubResource
 from resources.llm import AnthropicResource
@@ -72,8 +73,8 @@ def expected_org_day(org: str, day: date, seats: int = 50) -> dict[str, Any]:
         "editors": {r["ide"] for r in obj["totals_by_ide"]},
         "models": {r["model"] for r in obj["totals_by_model_feature"]},
         "features": {r["feature"] for r in obj["totals_by_feature"]},
-        "rate": round(min(obj["code_acceptance_activity_count"], obj["code_generation_activity_count"])
-                      / obj["code_generation_activity_count"], 4),
+        "rate": min(obj["code_acceptance_activity_count"], obj["code_generation_activity_count"])
+        / obj["code_generation_activity_count"],  # exact: stored ratios are not rounded
     }
 
 
@@ -138,6 +139,7 @@ class Flow:
                                      max_retry_seconds=2.0, timeout_seconds=10.0),
             "llm": AnthropicResource(),
             "sync_policy": SyncPolicyResource(),
+            "cost": CostResource(),
         }
 
     # -- runs

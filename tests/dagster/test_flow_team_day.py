@@ -69,9 +69,10 @@ def test_one_team_day_writes_the_simulators_numbers(flow) -> None:
 
     # materialization metadata
     md = mats(result)[key]
-    assert md["rows_written"] == 1 + n_breakdown
+    assert sum(md["rows_by_table"][t] for t in ("copilot_usage_daily", *BREAKDOWNS)) == 1 + n_breakdown
+    assert md["rows_written"] == sum(md["rows_by_table"].values())  # + the 2026 tables (test_flow_2026_fields)
     assert md["active_users"] == exp["dau"]
-    assert md["acceptance_rate"] == exp["rate"]
+    assert md["acceptance_rate"] == round(exp["rate"], 4)  # shown rounded; stored exact (above)
     assert md["no_report"] is False
     assert md["github_calls"] == 2  # one envelope + one signed download
     assert md["rows_by_table"]["copilot_usage_daily"] == 1

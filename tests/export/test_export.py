@@ -66,7 +66,9 @@ def seeded() -> Store:
     return s
 
 
-EXPECTED_CSV = (
+ORIGINAL_COLUMNS = COLUMNS[:COLUMNS.index("insight_headline") + 1]
+NEW_COLUMNS = COLUMNS[len(ORIGINAL_COLUMNS):]  # the 2026 fields, credits and seat costs: none seeded here
+EXPECTED_ORIGINAL = (
     "day,team,daily_active_users,weekly_active_users,monthly_active_users,code_generation_activity_count,"
     "code_acceptance_activity_count,loc_suggested_to_add_sum,loc_added_sum,chat_interactions,agent_interactions,"
     "acceptance_rate,total_seats,active_seats,never_used_seats,dormant_30d_seats,insight_source,"
@@ -76,6 +78,9 @@ EXPECTED_CSV = (
     "2026-03-02,acme,11,13,15,0,0,0,0,6,0,,,,,,rules,\"Acceptance held, chat use rising\"\n"
     "2026-03-03,acme,9,13,16,90,30,350,110,4,1,0.3333,20,14,3,2,,\n"
 )
+EXPECTED_CSV = "".join(
+    line + ("," + ",".join(NEW_COLUMNS) if i == 0 else "," * len(NEW_COLUMNS)) + "\n"  # empty: GitHub did not say
+    for i, line in enumerate(EXPECTED_ORIGINAL.splitlines()))
 
 
 @pytest.fixture
@@ -187,3 +192,42 @@ def test_a_failed_write_leaves_no_half_file(seeded, outdir, monkeypatch):
     assert r.exit_code != 0
     assert out.read_bytes() == b"previous export"
     assert [p.name for p in outdir.iterdir()] == ["acme.parquet"]
+
+
+def test_the_2026_columns_credits_budget_and_seat_costs(seeded, outdir):
+    """Exact values of the new columns; an absent field stays empty (never 0); month to date counts from the
+    first of the month even when the export starts later; third-party agents are summed over agents."""
+    s = seeded
+    acme = s.get_team("acme")
+    s.set_ai_credit_budget(acme.id, 40.0)
+    user = {"user_login": None, "user_initiated_interaction_count": 1, "code_generation_activity_count": 1,
+            "code_acceptance_activity_count": 0, "loc_suggested_to_add_sum": 0, "loc_added_sum": 0}
+    s.replace_team_day(acme.id, D1, {"copilot_user_daily": [{**user, "user_id": 1, "ai_credits_used": 10.5},
+                                                           {**user, "user_id": 2, "ai_credits_used": None}]})
+    s.replace_team_day(acme.id, D3, {
+        "copilot_usage_daily": [{**usage(9, 13, 16, 90, 30, 350, 110, 4, 1, 1 / 3),
+                                 "daily_active_copilot_cloud_agent_users": 0, "daily_active_cli_users": 3}],
+        "copilot_user_daily": [{**user, "user_id": 1, "ai_credits_used": 2.25},
+                               {**user, "user_id": 3, "ai_credits_used": None}],
+        "copilot_pull_request_daily": [{"total_created": 6, "total_merged": 4, "median_minutes_to_merge": 95.5}],
+        "copilot_cli_daily": [{"session_count": 2, "request_count": 9}],
+        "copilot_third_party_agent_daily": [
+            {"agent_id": "a", "user_initiated_interaction_count": 5, "session_count": 1},
+            {"agent_id": "b", "user_initiated_interaction_count": 7, "session_count": None}],
+        "copilot_seat_snapshots": [{**seats(20, 14, 3, 2), "seat_cost_usd": 12.2581, "never_used_cost_usd": 1.8387,
+                                    "dormant_30d_cost_usd": 1.2258}],
+    })
+    out = outdir / "acme.csv"
+    assert run("--team", "acme", "--from", "2026-03-02", "--to", "2026-03-03", "--out", str(out)).exit_code == 0
+    frame = pd.read_csv(out, dtype={"day": "string"})
+    d2, d3 = frame.iloc[0], frame.iloc[1]
+    assert (d3["daily_active_copilot_cloud_agent_users"], d3["daily_active_cli_users"]) == (0, 3)  # 0 stays 0
+    assert pd.isna(d3["daily_active_copilot_code_review_users"]) and pd.isna(d2["prs_created"])  # absent: empty
+    assert (d3["prs_created"], d3["prs_merged"], d3["pr_median_minutes_to_merge"]) == (6, 4, 95.5)
+    assert pd.isna(d3["prs_reviewed"])
+    assert (d3["cli_session_count"], d3["cli_request_count"]) == (2, 9) and pd.isna(d3["app_session_count"])
+    assert (d3["third_party_agent_interactions"], d3["third_party_agent_sessions"]) == (12, 1)
+    assert pd.isna(d2["ai_credits_used"]) and d2["ai_credits_month_to_date"] == 10.5  # day 1 is before the range
+    assert (d3["ai_credits_used"], d3["ai_credits_month_to_date"]) == (2.25, 12.75)
+    assert d3["ai_credit_budget"] == 40.0 and d3["ai_credit_budget_share"] == pytest.approx(12.75 / 40, abs=1e-4)
+    assert (d3["seat_cost_usd"], d3["never_used_cost_usd"], d3["dormant_30d_cost_usd"]) == (12.2581, 1.8387, 1.2258)

@@ -7,7 +7,13 @@ import dagster as dg
 import pytest
 
 from resources import tables
-from resources.schemas import ASSET_TABLES, all_table_schemas, column_description, table_schema
+from resources.schemas import (
+    ASSET_TABLES,
+    TABLE_SCHEMA_KEY,
+    all_table_schemas,
+    column_description,
+    table_schema,
+)
 
 
 def test_every_store_table_has_a_schema_with_every_column_typed_and_described():
@@ -41,4 +47,13 @@ def test_assets_carry_the_column_schema_of_their_main_table():
         assert all(n in tables.metadata.tables for n in names)
         node = graph.get(dg.AssetKey(asset))
         assert node.metadata["dagster/column_schema"] == table_schema(names[0]), asset
+        for name in names[1:]:  # every other data table it writes has its schema in the UI too
+            if name in tables.TEAM_DAY_TABLES:
+                assert node.metadata[TABLE_SCHEMA_KEY.format(name)] == table_schema(name), (asset, name)
         assert node.owners and node.description
+    # the tables the 2026 fields, seat plans and costs added
+    usage = graph.get(dg.AssetKey("copilot_usage")).metadata
+    for name in ("copilot_pull_request_daily", "copilot_pr_suggestion_daily", "copilot_cli_daily",
+                 "copilot_app_daily", "copilot_third_party_agent_daily"):
+        assert TABLE_SCHEMA_KEY.format(name) in usage
+    assert TABLE_SCHEMA_KEY.format("copilot_seat_plan_daily") in graph.get(dg.AssetKey("copilot_seats")).metadata

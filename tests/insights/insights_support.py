@@ -87,10 +87,14 @@ def sample_frames(editor_name: str = "jet\x00brains\nIDE", github_slug: str = "p
 
 
 def sample_facts(seat_price_usd: float | None = None, **kw) -> Facts:
+    """The sample's facts; with ``seat_price_usd``, its 20 seats are on one plan at that monthly price."""
     f = sample_frames(**kw)
+    plans = None if seat_price_usd is None else [
+        {"plan_type": "business", "seats": 20, "never_used": 3, "dormant_30d": 2,
+         "seat_price_usd_month": seat_price_usd}]
     return compute_facts(
         f["usage"], f["languages"], f["editors"], f["models"], f["github_teams"], f["seats"],
-        day=DAY, window_days=4, seat_price_usd=seat_price_usd, team_id=42, users=f["users"],
+        day=DAY, window_days=4, team_id=42, users=f["users"], seat_plans=plans,
     )
 
 

@@ -56,12 +56,12 @@ def test_exact_numbers():
     assert "tiny-secret-team" not in facts.to_json()  # below 5 users: never named
 
 
-def test_seat_price_adds_cost_facts_only_when_configured():
-    assert not {"seat_price_usd", "monthly_seat_cost_usd"} & set(sample_facts().numbers)
+def test_seat_prices_add_cost_facts_only_when_every_plan_is_priced():
+    assert not {"seat_price_usd", "seat_cost_usd_month"} & set(sample_facts().numbers)
     priced = sample_facts(seat_price_usd=19.0).numbers
     assert priced["seat_price_usd"] == 19.0
-    assert priced["monthly_seat_cost_usd"] == 380.0
-    assert priced["inactive_seat_cost_usd"] == 95.0
+    assert priced["seat_cost_usd_month"] == 380.0  # 20 seats × 19
+    assert priced["unused_seat_cost_usd_month"] == 95.0  # (3 never used + 2 dormant) × 19
 
 
 def test_trend_negative_and_rounding():

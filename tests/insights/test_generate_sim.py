@@ -21,7 +21,7 @@ from insights_assets.generate import (
 )
 from insights_assets.grounding import check_grounding
 from insights_assets.rules import rule_insight
-from insights_assets.schema import INSIGHT_JSON_SCHEMA
+from insights_assets.schema import insight_json_schema
 from resources.llm import AnthropicResource
 
 
@@ -51,7 +51,7 @@ def test_claude_path_with_usage_cost_and_prompt_cache(llm, facts, sim):
     assert API_KEY not in raw
     assert log[0]["key_sha256"].endswith(hashlib.sha256(API_KEY.encode()).hexdigest()[:12])
     body = log[0]["body"]
-    assert body["output_config"]["format"]["schema"] == INSIGHT_JSON_SCHEMA
+    assert body["output_config"]["format"]["schema"] == insight_json_schema(facts)  # this team-day's facts only
     assert body["system"][0]["cache_control"]["type"] == "ephemeral"
     assert body["max_tokens"] == llm.max_tokens
 
@@ -124,7 +124,7 @@ def test_prompt_injection_in_team_and_editor_names(llm, sim):
     body = sim_requests(sim)[0]["body"]
     clean_system, _ = body["system"], None
     assert "Ignore previous" not in json.dumps(clean_system)
-    assert body["output_config"]["format"]["schema"] == INSIGHT_JSON_SCHEMA
+    assert body["output_config"]["format"]["schema"] == insight_json_schema(hostile)
     user_text = body["messages"][0]["content"][0]["text"]
     data = user_text[user_text.index("<data>"):user_text.index("</data>")]
     assert "Ignore previous" in data  # present, but only as a quoted JSON string inside <data>

@@ -36,12 +36,18 @@ def _seed(conn, team_id: int, scale: int) -> None:
             "active_users": 5 * scale, "engaged_users": scale, "below_threshold": False, **c}])
         conn.execute(sa.insert(t.copilot_user_daily), [{
             "team_id": team_id, "day": day, "user_id": team_id * 1000 + u, "user_login": f"login-{team_id}-{u}",
-            **c} for u in range(scale)])
+            "used_agent": u == 0, "ai_credits_used": 1.5 * scale, **c} for u in range(scale)])
+        conn.execute(sa.insert(t.copilot_pull_request_daily), [{
+            "team_id": team_id, "day": day, "total_created": 4 * scale, "total_merged": 3 * scale,
+            "median_minutes_to_merge": 60.0 * scale + i}])
     conn.execute(sa.insert(t.copilot_seat_snapshots), [{
         "team_id": team_id, "day": DAY - timedelta(days=1), "snapshot_at": NOW, "total_seats": 10 * scale,
         "active_seats": 7 * scale, "inactive_seats": 3 * scale, "pending_invitation": 0,
         "pending_cancellation": 0, "added_this_cycle": 0, "never_used": scale, "dormant_30d": 2 * scale,
         "listed_seats": 10 * scale}])
+    conn.execute(sa.insert(t.copilot_seat_plan_daily), [{
+        "team_id": team_id, "day": DAY - timedelta(days=1), "plan_type": "business", "seats": 10 * scale,
+        "never_used": scale, "dormant_30d": 2 * scale, "seat_price_usd_month": 19.0}])
 
 
 def test_facts_of_team_a_never_include_team_b():
@@ -54,10 +60,12 @@ def test_facts_of_team_a_never_include_team_b():
         facts_a = load_facts(conn, 1, DAY, window_days=7)
         facts_b = load_facts(conn, 2, DAY, window_days=7)
 
-    for name, frame in frames.items():
-        if name != "seats":
+    for frame in frames.values():
+        if hasattr(frame, "columns"):
             assert "team_id" not in frame.columns or set(frame["team_id"]) <= {1}
             assert "user_login" not in frame.columns
+    assert [p["seats"] for p in frames["seat_plans"]] == [20] and "team_id" not in frames["seat_plans"][0]
+    assert frames["credits_month_to_date"] == 1.5 * 2 * 2 * 10  # 2 users × 1.5 × 2 (scale) × ten days of Nov
     assert len(frames["usage"]) == 10  # 2 × window covers all ten seeded days
     assert len(frames["languages"]) == 7  # window only
     assert frames["seats"]["total_seats"] == 20
@@ -68,6 +76,11 @@ def test_facts_of_team_a_never_include_team_b():
     assert facts_a.numbers["seats_total"] == 20
     assert facts_a.numbers["active_users_distinct"] == 2
     assert facts_a.labels["top_language_1"] == "lang1"
+    assert (facts_a.numbers["prs_created"], facts_a.numbers["prs_merged"]) == (7 * 8, 7 * 6)
+    assert facts_a.numbers["pr_median_minutes_to_merge"] == 123.0  # median of 120..126 (medians of 7 days)
+    assert facts_a.numbers["agent_users_distinct"] == 1 and facts_a.numbers["agent_adoption_rate"] == 0.5
+    assert facts_a.numbers["unused_seat_cost_usd_month"] == (2 + 4) * 19.0
+    assert facts_b.numbers["seat_cost_usd_month"] == 90 * 19.0
     assert facts_b.numbers["seats_total"] == 90
     text_a = facts_a.to_json()
     assert "lang2" not in text_a and "gh2" not in text_a and "editor2" not in text_a

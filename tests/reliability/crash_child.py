@@ -23,6 +23,7 @@ def main(store_url: str, sim_url: str, team: str, day: str, marker: str | None) 
     from definitions import defs
     from resources import tables
     from resources.app_store import StoreResource
+    from resources.cost import CostResource
     from resources.github import GitHubResource
     from resources.llm import AnthropicResource
 
@@ -49,7 +50,7 @@ def main(store_url: str, sim_url: str, team: str, day: str, marker: str | None) 
             instance=instance,
             resources={"store": StoreResource(database_url=store_url),
                        "github": GitHubResource(base_url=sim_url, max_attempts=2, backoff_base=0.01),
-                       "llm": AnthropicResource()},
+                       "llm": AnthropicResource(), "cost": CostResource()},
             partition_key=dg.MultiPartitionKey({"date": day, "team": team}),
             raise_on_error=False,
         )

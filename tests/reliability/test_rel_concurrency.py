@@ -19,6 +19,7 @@ from copilot_assets.partitions import TEAMS_PARTITION_NAME
 from copilot_flow.local_runs import all_assets_and_checks
 from resources import tables
 from resources.app_store import StoreResource
+from resources.cost import CostResource
 from resources.llm import AnthropicResource
 
 USAGE_TABLES = ("copilot_usage_daily", "copilot_language_daily", "copilot_editor_daily",
@@ -93,7 +94,7 @@ def run_in_threads(flow, fast_tmp, rv: Rendezvous,
             results[f"w{i}"] = dg.materialize(
                 assets=all_assets_and_checks(defs), selection=[USAGE], instance=instance,
                 resources={"store": StoreResource(database_url=flow.store_url), "github": fast_github(flow),
-                           "llm": AnthropicResource()},
+                           "llm": AnthropicResource(), "cost": CostResource()},
                 partition_key=dg.MultiPartitionKey({"date": day, "team": team}), raise_on_error=False,
             )
         except BaseException as exc:  # pragma: no cover - reported below

@@ -12,6 +12,7 @@ from flow_support import USAGE, expected_org_day, mats, step_failure, today
 from rel_support import fast_github, team_day_rows
 
 from resources.app_store import StoreResource
+from resources.cost import CostResource
 from resources.llm import AnthropicResource
 
 MAX_ATTEMPTS = 3
@@ -36,6 +37,7 @@ def test_fifty_teams_with_faults_in_one_range_run(flow) -> None:
         "store": StoreResource(database_url=flow.store_url),
         "github": fast_github(flow, max_attempts=MAX_ATTEMPTS, timeout_seconds=0.4, max_retry_seconds=3.0),
         "llm": AnthropicResource(),
+        "cost": CostResource(),
     }
 
     # the affected teams already have rows for these days (a clean earlier run)

@@ -2,10 +2,14 @@
 token, a 403),
 no GitHub token, Authorization header, Anthropic key, Fernet key or signed download URL signature appears in
 the demo's stdout/stderr, the Dagster event log, run storage, run tags, materialization metadata, the app
-store (every column of every table) or any file under the demo's home (raw bytes, SQLite WAL included)."""
+store (every column of every table) or any file under the demo's home (raw bytes, SQLite WAL included).
+
+The same demo run also shows the story the README tells: the three teams' statuses, and acme's Claude insight
+mentioning a pull-request or agent fact with its number cited and grounded."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -14,6 +18,10 @@ from pathlib import Path
 
 import dagster as dg
 import sqlalchemy as sa
+
+from insights_assets.facts import Facts
+from insights_assets.grounding import check_grounding
+from insights_assets.schema import InsightOutput
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKENS = ["demo-acme-token", "demo-globex-token", "demo-initech-token", "a-newer-token-we-do-not-have"]
@@ -41,6 +49,11 @@ def test_demo_leaks_no_secret_anywhere(tmp_path) -> None:
     text = proc.stdout.decode()
     for slug, status in (("acme", "connected"), ("globex", "token_revoked"), ("initech", "insufficient_licenses")):
         assert re.search(rf"^\s+{slug}\s+{status}\s+ok$", text, re.M), text[-3000:]
+
+    # acme's Claude insight mentions a pull-request or agent fact, with the number cited and grounded (below)
+    shown = text[text.index("=== copilot-flow insights show acme ==="):]
+    assert "source: claude" in shown and ("pull requests" in shown or "Copilot agent" in shown), shown[:1500]
+    assert "AI credits per month" in text  # acme's budget, set by the demo
 
     sigs = [s for s in sig_log.read_text().split() if s]
     assert len(sigs) >= 10  # the simulator really issued signed links (2 shards for acme, 28 days …)
@@ -92,5 +105,18 @@ def test_demo_leaks_no_secret_anywhere(tmp_path) -> None:
                     assert _hits(blob, [*secrets, fernet_key, b"Bearer "]) == [], name
             # the tokens are there, but only encrypted
             assert conn.exec_driver_sql("select count(*) from credentials").scalar_one() >= 3
+            insight = conn.exec_driver_sql(
+                "select i.detail, i.headline, i.recommendation, i.actions, i.cited_numbers, i.facts, i.source "
+                "from insights i join teams t on t.id = i.team_id where t.slug = 'acme' order by i.day desc limit 1"
+            ).one()
     finally:
         engine.dispose()
+    output = InsightOutput.model_validate({"detail": insight[0], "headline": insight[1], "recommendation": insight[2],
+                                           "actions": json.loads(insight[3]), "cited_numbers": json.loads(insight[4])})
+    facts = Facts.from_json(insight[5])
+    assert insight[6] == "claude" and check_grounding(output, facts).passed
+    cited = {c.metric for c in output.cited_numbers}
+    assert cited & {"prs_merged", "prs_created", "pr_median_minutes_to_merge", "agent_users_distinct",
+                    "agent_adoption_rate"}, cited
+    for name in cited & {"prs_merged", "agent_users_distinct"}:
+        assert f"{facts.numbers[name]:,}" in output.detail  # the number itself is in the text

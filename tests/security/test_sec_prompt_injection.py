@@ -15,7 +15,6 @@ from flow_support import USAGE, today
 
 from insights_assets.prompt import FACTS_CLOSE, FACTS_OPEN, system_blocks
 from resources import tables
-from resources.app_store import StoreResource
 from resources.llm import AnthropicResource
 from simulators import anthropic as anthropic_sim
 from simulators import github_data
@@ -38,8 +37,7 @@ def test_injected_editor_name_stays_quoted_data(flow, monkeypatch) -> None:
     try:
         monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test-injection")
         llm = AnthropicResource(base_url=handle.url, max_retries=0, timeout_seconds=10)
-        flow.resources = lambda: {"store": StoreResource(database_url=flow.store_url), "llm": llm,
-                                  "github": flow.__class__.resources(flow)["github"]}
+        flow.resources = lambda: {**flow.__class__.resources(flow), "llm": llm}
         result = flow.team_day("acme", day, INSIGHTS)
         assert result.success
         [req] = [r for r in httpx.get(f"{handle.url}/_sim/requests").json() if r["path"] == "/v1/messages"]

@@ -16,7 +16,7 @@ from resources.secrets import Secret
 from resources.store import DuplicateTeam, UnknownTeam
 from resources.validation import InvalidInput
 
-HEAD = "0002"
+HEAD = "0003"
 
 
 def test_migrations_from_empty_match_the_tables(store):
@@ -80,6 +80,46 @@ def test_migration_0002_keeps_history_and_derives_day_states(store_url):
     team = s.get_team("acme")
     assert (team.copilot_status, team.copilot_status_reason, team.onboarding_error) == \
         ("insufficient_licenses", "no_subscription", None)
+    s.engine.dispose()
+
+
+def test_migration_0003_keeps_rows_and_leaves_the_new_columns_null(store_url):
+    """A store at 0002 with history: 0003 adds the 2026 columns and tables, every existing row kept and its new
+    columns null ("GitHub did not say / not derived yet"), until a re-derive fills them."""
+    from alembic import command
+    from alembic.config import Config
+
+    from resources.store import MIGRATIONS_DIR, Store
+
+    s = Store(store_url)
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with s.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0002")
+    now = datetime(2026, 11, 20, 5, 0, tzinfo=UTC)
+    d = date(2026, 11, 19)
+    with s.engine.begin() as conn:
+        conn.execute(sa.text(
+            "INSERT INTO teams (id, slug, name, github_org, copilot_status, copilot_consecutive_failures, "
+            "onboarding_pipeline_status, created_at, updated_at) VALUES (1, 'acme', 'Acme', 'acme', 'connected', "
+            "0, 'complete', :n, :n)"), {"n": now})
+        conn.execute(sa.text(
+            "INSERT INTO copilot_usage_daily (team_id, day, daily_active_users, acceptance_rate, source_report, "
+            "fetched_at) VALUES (1, :d, 7, 0.3032, 'organization-1-day', :n)"), {"d": d, "n": now})
+        conn.execute(sa.text("INSERT INTO copilot_user_daily (team_id, day, user_id, user_login, used_cli) "
+                             "VALUES (1, :d, 5, 'ann', :t)"), {"d": d, "t": True})
+    s.upgrade()
+    assert s.current_revision() == HEAD
+    with s.engine.connect() as conn:
+        usage = conn.execute(sa.select(tables.copilot_usage_daily)).mappings().one()
+        user = conn.execute(sa.select(tables.copilot_user_daily)).mappings().one()
+        assert conn.execute(sa.select(sa.func.count()).select_from(tables.copilot_pull_request_daily)).scalar() == 0
+    assert (usage["daily_active_users"], usage["acceptance_rate"]) == (7, 0.3032)
+    assert all(usage[c] is None for c in (*tables.SURFACE_USER_FIELDS, "parser_version"))
+    assert (user["user_login"], bool(user["used_cli"])) == ("ann", True)
+    assert all(user[c] is None for c in (*tables.USER_SURFACE_FLAGS, "ai_credits_used", "ai_adoption_phase"))
+    assert s.get_team("acme").ai_credit_monthly_budget is None
     s.engine.dispose()
 
 

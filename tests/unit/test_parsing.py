@@ -7,6 +7,7 @@ from collections import Counter
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
+from test_parsing_2026 import SURFACES_2026
 
 from copilot_assets import parsing
 from copilot_assets.metrics import acceptance_rate
@@ -68,7 +69,7 @@ def org_day(day: str = "2026-05-07") -> dict:
              "code_generation_activity_count": 100, "code_acceptance_activity_count": 20},
         ],
         "totals_by_language_model": [{"language": "python", "model": "auto"}],  # not stored
-        "totals_by_cli": {"session_count": 3},
+        "totals_by_cli": {"session_count": 3},  # the 2026 objects: test_parsing_2026.py has them all
         "pull_requests": {"total_created": 5},
     }
 
@@ -80,7 +81,8 @@ def zero_counters(**kw) -> dict:
 # ----------------------------------------------------------------------------- acceptance_rate
 @pytest.mark.parametrize("generated,accepted,expected", [
     (0, 0, None), (0, 5, None), (None, 3, None), (-1, 1, None),
-    (10, 0, 0.0), (10, None, 0.0), (3, 1, 0.3333), (400, 120, 0.3), (2, 5, 1.0), (7, 7, 1.0),
+    (10, 0, 0.0), (10, None, 0.0), (3, 1, 1 / 3), (400, 120, 0.3), (2, 5, 1.0), (7, 7, 1.0),
+    (1085, 329, 329 / 1085),  # exact: not rounded to 0.3032 (rounding belongs to display)
     (2**63 - 1, 2**63 - 2, 1.0),
 ])
 def test_acceptance_rate(generated, accepted, expected):
@@ -107,14 +109,20 @@ def test_parse_org_day_exact_values():
         "chat_interactions": 30,  # 7 + 20 + 3 (+ null)
         "agent_interactions": 11,  # chat_panel_agent_mode 7 + agent_edit feature 4
         "acceptance_rate": 0.3,
+        **dict.fromkeys(tables.SURFACE_USER_FIELDS),  # the 2026 counts: absent here, so null, never 0
     }
+    # pull_requests / totals_by_cli with one field each: that field, every other one null (never 0)
+    assert [{k: v for k, v in r.items() if v is not None} for r in rows.pull_requests] == [
+        {"day": DAY, "total_created": 5}]
+    assert [{k: v for k, v in r.items() if v is not None} for r in rows.cli] == [{"day": DAY, "session_count": 3}]
+    assert (rows.pr_suggestions, rows.app, rows.third_party_agents) == ([], [], [])
     assert rows.editors == [
         {"day": DAY, "editor": "intellij", **zero_counters(code_generation_activity_count=100,
                                                              code_acceptance_activity_count=20),
          "acceptance_rate": 0.2},
         {"day": DAY, "editor": "vscode", "user_initiated_interaction_count": 60,
          "code_generation_activity_count": 300, "code_acceptance_activity_count": 100,
-         "loc_suggested_to_add_sum": 700, "loc_added_sum": 250, "acceptance_rate": 0.3333},
+         "loc_suggested_to_add_sum": 700, "loc_added_sum": 250, "acceptance_rate": 1 / 3},
     ]
     assert rows.languages == [
         {"day": DAY, "language": "go", **zero_counters(), "acceptance_rate": None},
@@ -131,23 +139,25 @@ def test_parse_org_day_exact_values():
         {"day": DAY, "model": "gpt-4.1", **zero_counters(user_initiated_interaction_count=20,
                                                            code_generation_activity_count=300,
                                                            code_acceptance_activity_count=100),
-         "acceptance_rate": 0.3333},
+         "acceptance_rate": 1 / 3},
     ]
     assert [(r["feature"], r["user_initiated_interaction_count"], r["acceptance_rate"]) for r in rows.features] == [
         ("agent_edit", 4, 0.2), ("chat_panel_agent_mode", 7, None), ("chat_panel_ask_mode", 20, None),
-        ("code_completion", 0, 0.3333),
+        ("code_completion", 0, 1 / 3),
     ]
 
 
 def test_rows_use_exactly_the_table_columns():
     rows = parsing.parse_org_day(org_day())
-    writer_adds = {"team_id", "fetched_at", "source_report"}
+    writer_adds = {"team_id", "fetched_at", "source_report", "parser_version"}
     assert set(rows.usage) == {c.name for c in tables.copilot_usage_daily.c} - writer_adds
-    for table, got in ((tables.copilot_language_daily, rows.languages), (tables.copilot_editor_daily, rows.editors),
-                       (tables.copilot_model_daily, rows.models), (tables.copilot_feature_daily, rows.features)):
-        assert got
+    rich = parsing.parse_org_day({**org_day(), **SURFACES_2026})
+    for name, got in rich.tables().items():
+        if name == "copilot_usage_daily":
+            continue
+        assert got, name
         for row in got:
-            assert set(row) == {c.name for c in table.c} - {"team_id"}
+            assert set(row) == {c.name for c in tables.metadata.tables[name].c} - {"team_id", "parser_version"}
 
 
 def test_chat_interactions_fall_back_to_chat_features():
@@ -284,10 +294,13 @@ def test_join_users_teams():
         "code_generation_activity_count": 10, "code_acceptance_activity_count": 4,
         "loc_suggested_to_add_sum": 0, "loc_added_sum": 20, "used_chat": True, "used_agent": True,
         "used_cli": False, "engaged": True, "github_team_count": 2,
+        # the 2026 fields: credits given, the rest absent → null (never False or 0)
+        "ai_credits_used": 1.5, "ai_adoption_phase": None, "ai_adoption_phase_number": None,
+        **dict.fromkeys(tables.USER_SURFACE_FLAGS),
     }
     assert [(r["user_login"], r["engaged"], r["github_team_count"], r["used_cli"]) for r in user_rows] == [
         ("alice", True, 2, False), ("bob", True, 1, True), ("carol", False, 1, False), ("dave", False, 1, False)]
-    assert set(alice) == {c.name for c in tables.copilot_user_daily.c} - {"team_id"}
+    assert set(alice) == {c.name for c in tables.copilot_user_daily.c} - {"team_id", "parser_version"}
 
     assert [r["github_team_id"] for r in team_rows] == [7, 42]
     platform, frontend = team_rows
@@ -299,8 +312,8 @@ def test_join_users_teams():
     }
     assert (frontend["active_users"], frontend["engaged_users"], frontend["below_threshold"]) == (4, 2, False)
     assert frontend["code_generation_activity_count"] == 10 + 5 + 99
-    assert frontend["acceptance_rate"] == round(5 / 114, 4)
-    assert set(frontend) == {c.name for c in tables.copilot_github_team_daily.c} - {"team_id"}
+    assert frontend["acceptance_rate"] == 5 / 114
+    assert set(frontend) == {c.name for c in tables.copilot_github_team_daily.c} - {"team_id", "parser_version"}
 
 
 def test_join_default_threshold_is_five():
@@ -406,7 +419,9 @@ def test_parse_seats():
         "pending_invitation": 1, "pending_cancellation": 2, "added_this_cycle": 9, "never_used": 1,
         "dormant_30d": 2, "listed_seats": 5, "plan_type": "business", "seat_management_setting": "assign_selected",
     }
-    assert set(row) == {c.name for c in tables.copilot_seat_snapshots.c} - {"team_id"}
+    # costs are added from the configured prices by copilot_assets.derive (test_parsing_2026)
+    assert set(row) == {c.name for c in tables.copilot_seat_snapshots.c} - {"team_id", "parser_version",
+                                                                            *tables.SEAT_COSTS}
 
 
 def test_parse_seats_snapshot_is_utc_and_plan_fallback():

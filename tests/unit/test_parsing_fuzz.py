@@ -25,6 +25,11 @@ FIELD_NAMES = [
     "totals_by_ide", "totals_by_feature", "totals_by_language_feature", "totals_by_model_feature",
     "day_totals", "used_chat", "used_agent", "used_cli", "seat_breakdown", "total", "active_this_cycle",
     "plan_type", "seat_management_setting", "assignee", "id", "login", "last_activity_at",
+    # the 2026 fields
+    "pull_requests", "total_merged", "median_minutes_to_merge", "copilot_suggestions_by_comment_type",
+    "comment_type", "totals_by_cli", "totals_by_copilot_app", "token_usage", "avg_tokens_per_request",
+    "totals_by_3rd_party_agent", "agent_id", "agent_name", "daily_active_copilot_coding_agent_users",
+    "used_copilot_cloud_agent", "used_copilot_coding_agent", "ai_credits_used", "ai_adoption_phase",
 ]
 
 scalars = st.one_of(
@@ -64,12 +69,19 @@ def valid_org_day() -> dict[str, Any]:
                                         "code_generation_activity_count": 20}],
         "totals_by_model_feature": [{"model": "auto", "feature": "code_completion",
                                      "code_acceptance_activity_count": 5}],
+        "daily_active_copilot_cloud_agent_users": 1,
+        "pull_requests": {"total_created": 3, "total_merged": 2, "median_minutes_to_merge": 30.5,
+                          "copilot_suggestions_by_comment_type": [{"comment_type": "style",
+                                                                   "total_copilot_suggestions": 1}]},
+        "totals_by_cli": {"session_count": 1, "token_usage": {"avg_tokens_per_request": 10.0}},
+        "totals_by_3rd_party_agent": [{"agent_id": "x", "user_initiated_interaction_count": 1}],
     }
 
 
 def valid_user() -> dict[str, Any]:
     return {"user_id": 1, "user_login": "alice", "day": "2026-05-07", "code_generation_activity_count": 4,
-            "code_acceptance_activity_count": 1, "used_chat": True}
+            "code_acceptance_activity_count": 1, "used_chat": True, "used_copilot_coding_agent": True,
+            "ai_credits_used": 2.5, "ai_adoption_phase": {"phase": "code_first", "phase_number": 2}}
 
 
 def valid_member() -> dict[str, Any]:
@@ -142,6 +154,14 @@ def _check_org_day(rows: parsing.OrgDayRows | None) -> None:
                             (rows.features, "feature")):
         keys_seen = [r[key] for r in table_rows]
         assert len(keys_seen) == len(set(keys_seen))  # primary key holds
+    assert len(rows.pull_requests) <= 1 and len(rows.cli) <= 1 and len(rows.app) <= 1
+    for table_rows, key in ((rows.pr_suggestions, "comment_type"), (rows.third_party_agents, "agent_id")):
+        keys_seen = [r[key] for r in table_rows]
+        assert len(keys_seen) == len(set(keys_seen))
+    for row in (*rows.pull_requests, *rows.cli, *rows.app, *rows.pr_suggestions, *rows.third_party_agents):
+        assert all(v is None or (isinstance(v, int | float | str | date) and not isinstance(v, bool))
+                   for v in row.values())
+        assert all(v >= 0 for v in row.values() if isinstance(v, int | float))
         assert all(isinstance(k, str) and len(k) <= 200 and "\x00" not in k for k in keys_seen)
 
 
