@@ -176,3 +176,36 @@ def test_assets_materialize_charts_and_overview_with_metadata(seeded) -> None:
         [omat] = [e.materialization for e in ov.get_asset_materialization_events()]
         assert omat.metadata["teams"].value == 1
         assert "| acme | connected |" in omat.metadata["overview"].value
+
+
+def test_the_2026_families_are_charted_from_their_own_columns(seeded) -> None:
+    """Agents, code review, pull requests, merge time, seat costs and AI credits (issue 17's columns): each
+    point is the stored value of its team-day (credits: the sum over the team's users), absent days stay gaps."""
+    s, acme = seeded
+    d1, d2 = END - timedelta(days=1), END
+    for day, merged, minutes in ((d1, 7, 95.5), (d2, 3, None)):  # GitHub gave no median on d2
+        s.replace_team_day(acme.id, day, {"copilot_pull_request_daily": [
+            {"total_created": 10, "total_merged": merged, "median_minutes_to_merge": minutes}]})
+    _usage_2026 = {"daily_active_copilot_cloud_agent_users": 4, "daily_active_copilot_code_review_users": 6}
+    s.replace_team_day(acme.id, d1, {"copilot_usage_daily": [{
+        "daily_active_users": 21, "code_generation_activity_count": 100, "code_acceptance_activity_count": 30,
+        "acceptance_rate": 0.3, "source_report": "organization-1-day", "fetched_at": T0, **_usage_2026}]})
+    s.replace_team_day(acme.id, END, {"copilot_seat_snapshots": [{
+        "snapshot_at": T0, "total_seats": 50, "active_seats": 40, "inactive_seats": 10, "pending_invitation": 0,
+        "pending_cancellation": 0, "added_this_cycle": 0, "never_used": 2, "dormant_30d": 3, "listed_seats": 50,
+        "seat_cost_usd": 31.67, "never_used_cost_usd": 1.27, "dormant_30d_cost_usd": 1.9}]})
+    s.replace_team_day(acme.id, d1, {"copilot_user_daily": [
+        {"user_id": 1, "user_login": "a", "ai_credits_used": 12.5},
+        {"user_id": 2, "user_login": "b", "ai_credits_used": 2.0},
+        {"user_id": 3, "user_login": "c", "ai_credits_used": None}]})
+
+    data = team_report_data(s, acme, END, days=90)
+    pts = {name: data.series[name].points for name in data.series}
+    assert (pts["prs_merged"][d1], pts["prs_merged"][d2]) == (7, 3)
+    assert (pts["median_minutes_to_merge"][d1], pts["median_minutes_to_merge"][d2]) == (95.5, None)
+    assert (pts["cloud_agent_users"][d1], pts["code_review_users"][d1]) == (4, 6)
+    assert pts["cloud_agent_users"][d2] is None  # not reported that day: a gap
+    assert (pts["never_used_cost_usd"][END], pts["dormant_30d_cost_usd"][END]) == (1.27, 1.9)
+    assert pts["ai_credits_used"][d1] == 14.5 and pts["ai_credits_used"][d2] is None
+    assert list(data.charts()) == ["adoption", "acceptance", "agents", "pull_requests", "merge_time",
+                                   "seat_cost", "credits"]
