@@ -92,13 +92,14 @@ class _BatchedPlannedEvents:
 
 class BatchedSqliteEventLogStorage(_BatchedPlannedEvents, SqliteEventLogStorage):
     """Dagster's default SQLite event log (one database per run plus the index shard), with planned events
-    written in batches. ``base_dir`` defaults to ``$DAGSTER_HOME/storage``, where the default instance keeps it."""
+    written in batches. ``base_dir`` defaults to ``$DAGSTER_HOME/history/runs``, where Dagster's default instance
+    keeps it."""
 
     def __init__(self, base_dir: str | None = None, inst_data: ConfigurableClassData | None = None,
                  event_batch_size: int = EVENT_BATCH_SIZE) -> None:
         if not base_dir and not settings.dagster_home():
             raise ValueError("BatchedSqliteEventLogStorage: set its base_dir or DAGSTER_HOME")
-        super().__init__(base_dir or str(Path(settings.dagster_home()) / "storage"), inst_data)
+        super().__init__(base_dir or str(Path(settings.dagster_home()) / "history" / "runs"), inst_data)
         settings.enable_dagster_event_batching(event_batch_size)
 
     @classmethod

@@ -3,23 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-import yaml
-from flow_support import Flow, fast_tmp, flow, make_flow, pg_schema, sim  # noqa: F401  (shared fixtures)
-
-
-def postgres_instance_storages(url: str) -> dict:
-    """The storage entries of the repo's dagster.postgres.yaml, with ``url`` instead of DAGSTER_PG_URL."""
-    cfg = yaml.safe_load((Path(__file__).resolve().parents[2] / "dagster.postgres.yaml").read_text())
-    out = {}
-    for key in ("run_storage", "event_log_storage", "schedule_storage"):
-        entry = dict(cfg[key])
-        assert entry["config"]["postgres_url"] == {"env": "DAGSTER_PG_URL"}
-        entry["config"] = {**entry["config"], "postgres_url": url}
-        out[key] = entry
-    return out
+from flow_support import (  # noqa: F401  (shared fixtures)
+    Flow,
+    fast_tmp,
+    flow,
+    make_flow,
+    pg_schema,
+    postgres_instance_storages,
+    sim,
+)
 
 
 @pytest.fixture

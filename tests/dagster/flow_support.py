@@ -28,6 +28,7 @@ from urllib.parse import quote
 import dagster as dg
 import pytest
 import sqlalchemy as sa
+import yaml
 
 from copilot_assets.partitions import TEAMS_PARTITION_NAME
 from copilot_flow.local_runs import all_assets_and_checks
@@ -262,6 +263,19 @@ def pg_schema(base_url: str) -> Iterator[tuple[str, str]]:
             conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
 
+
+
+
+def postgres_instance_storages(url: str) -> dict:
+    """The storage entries of the repo's dagster.postgres.yaml, with ``url`` instead of DAGSTER_PG_URL."""
+    cfg = yaml.safe_load((Path(__file__).resolve().parents[2] / "dagster.postgres.yaml").read_text())
+    out = {}
+    for key in ("run_storage", "event_log_storage", "schedule_storage"):
+        entry = dict(cfg[key])
+        assert entry["config"]["postgres_url"] == {"env": "DAGSTER_PG_URL"}
+        entry["config"] = {**entry["config"], "postgres_url": url}
+        out[key] = entry
+    return out
 
 
 

@@ -11,8 +11,15 @@ from pathlib import Path
 import dagster as dg
 import pytest
 import yaml
-from conftest import postgres_instance_storages
-from flow_support import USAGE, day_keys, failed_partitions, make_flow, pg_schema, today
+from flow_support import (
+    USAGE,
+    day_keys,
+    failed_partitions,
+    make_flow,
+    pg_schema,
+    postgres_instance_storages,
+    today,
+)
 
 from resources import dagster_storage, settings
 
@@ -126,6 +133,15 @@ def test_segments_keep_the_order_and_split_other_events_and_runs() -> None:
         (True, ["a", "b"]), (False, [None]), (True, ["c"]), (True, ["d"])]
     last = dagster_storage.last_per_asset(events[:2], [7, 8])
     assert [(e.dagster_event.partition, i) for e, i in last] == [("b", 8)]
+
+
+def test_sqlite_storage_lives_where_dagsters_default_keeps_its_event_logs(tmp_path, monkeypatch) -> None:
+    from dagster._core.instance.ref import _event_logs_directory
+
+    monkeypatch.setenv(settings.DAGSTER_HOME_ENV, str(tmp_path))
+    monkeypatch.setenv(settings.DAGSTER_EVENT_BATCH_SIZE_ENV, "0")
+    storage = dagster_storage.BatchedSqliteEventLogStorage()
+    assert Path(storage._base_dir) == Path(_event_logs_directory(str(tmp_path)))
 
 
 def test_storage_config_errors_are_clear(monkeypatch) -> None:
