@@ -208,7 +208,8 @@ def _users_28_day(sync: TeamSync, log: Any) -> Any:
         spool = None
         if _wants_28_day(sync.days):
             try:
-                got = sync.client.report_latest_28_by_day(USERS_28_DAY)
+                # only this run's days are written to disk (the report holds 28)
+                got = sync.client.report_latest_28_by_day(USERS_28_DAY, keep_days=sync.days)
                 if got:
                     spool = got
                     sync.cleanups.append(spool.close)

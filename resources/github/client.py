@@ -5,7 +5,7 @@ are its base class, ``GitHubTransport`` (resources/github/transport.py)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from typing import Any
@@ -88,13 +88,19 @@ class GitHubClient(GitHubTransport):
         got = self._fetch(report, path, None, None, self._collect_records)
         return got if isinstance(got, NotReady) else self._report(report, *got)
 
-    def report_latest_28_by_day(self, report: str) -> DaySpool | NotReady:
+    def report_latest_28_by_day(self, report: str, keep_days: Iterable[date] | None = None) -> DaySpool | NotReady:
         """users-28-day/latest streamed into a DaySpool (one temp file per day): memory is bounded by one
-        line, not by the report. The caller closes the spool (context manager)."""
+        line, not by the report. Only the records of ``keep_days`` are written (all days when None). The
+        caller closes the spool (context manager)."""
         if report not in SPOOLED_REPORTS:
             raise ValueError(f"report must be one of {SPOOLED_REPORTS}, got {report!r}")
         path = self._org_path(f"metrics/reports/{report}/latest")
-        got = self._fetch(report, path, None, None, self._collect_spool)
+        keep = frozenset(keep_days) if keep_days is not None else None
+
+        def collect(report: str, env: dict, links: list[str], endpoint: str) -> DaySpool:
+            return self._collect_spool(report, env, links, endpoint, keep)
+
+        got = self._fetch(report, path, None, None, collect)
         return got if isinstance(got, NotReady) else got[2]
 
     @staticmethod
@@ -166,9 +172,11 @@ class GitHubClient(GitHubTransport):
             out.extend(part)
         return out
 
-    def _collect_spool(self, report: str, env: dict, links: list[str], endpoint: str) -> DaySpool:
+    def _collect_spool(self, report: str, env: dict, links: list[str], endpoint: str,
+                       keep_days: frozenset[date] | None = None) -> DaySpool:
         spool = DaySpool(
-            report, parse_day(env.get("report_start_day")), parse_day(env.get("report_end_day")), len(links)
+            report, parse_day(env.get("report_start_day")), parse_day(env.get("report_end_day")), len(links),
+            keep_days=keep_days,
         )
 
         def consume(shard: int, lines: Iterator[str]) -> None:

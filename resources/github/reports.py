@@ -3,12 +3,12 @@ that day yet) and the streaming parser of one report file (``iter_shard`` / ``pa
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from resources import jsonio
 from resources.github_errors import MalformedReport
 
 ORG_1_DAY = "organization-1-day"
@@ -100,13 +100,13 @@ def iter_items(lines: Iterable[str], where: ShardRef) -> Iterator[tuple[str, dic
         if first_content_line is None:
             first_content_line = lineno
         try:
-            obj = json.loads(line)
+            obj = jsonio.loads(line)
         except ValueError:
             if lineno == first_content_line and line[:1] in "{[":
                 # maybe one pretty-printed document: read the rest of the shard and parse it whole
                 rest = "\n".join([line, *it]).rstrip()
                 try:
-                    obj = json.loads(rest)
+                    obj = jsonio.loads(rest)
                 except ValueError as exc:
                     n = lineno + rest.count("\n", 0, getattr(exc, "pos", 0))
                     raise where.malformed(n, "invalid JSON (truncated or malformed)") from None
@@ -118,12 +118,12 @@ def iter_items(lines: Iterable[str], where: ShardRef) -> Iterator[tuple[str, dic
 
 def _items(obj: Any, line: str | None, bad: Callable[[str], MalformedReport]) -> Iterator[tuple[str, dict]]:
     if isinstance(obj, dict):
-        yield (line if line is not None else json.dumps(obj, separators=(",", ":"))), obj
+        yield (line if line is not None else jsonio.dumps(obj)), obj
     elif isinstance(obj, list):
         for item in obj:
             if not isinstance(item, dict):
                 raise bad("array item is not a JSON object")
-            yield json.dumps(item, separators=(",", ":")), item
+            yield jsonio.dumps(item), item
     else:
         raise bad("not a JSON object")
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 import threading
@@ -11,6 +10,7 @@ from collections.abc import Iterable, Iterator
 from datetime import date
 from typing import IO
 
+from resources import jsonio
 from resources.github.reports import parse_day
 
 _SPOOL_OPEN_FILES = 8  # per shard being downloaded (one file per day; reopened in append mode past this)
@@ -21,11 +21,14 @@ class DaySpool:
     stdlib ``tempfile`` under a TemporaryDirectory). Memory holds counters only; ``records(day)`` parses
     that day's lines lazily, shards in order (so the order is the one of the unsharded report).
 
-    Records without a valid ``day`` are counted in ``skipped_without_day``, not stored. Close it (or use
-    it as a context manager) to remove the files."""
+    Records without a valid ``day`` are counted in ``skipped_without_day``, not stored. With ``keep_days``,
+    records of other days are parsed (to find their day) and counted in ``not_kept``, never written: a nightly
+    that needs 3 days of the 28 writes those 3. Close it (or use it as a context manager) to remove the files."""
 
-    def __init__(self, report: str, start_day: date | None, end_day: date | None, shards: int) -> None:
+    def __init__(self, report: str, start_day: date | None, end_day: date | None, shards: int,
+                 keep_days: Iterable[date] | None = None) -> None:
         self.report = report
+        self.keep_days = frozenset(keep_days) if keep_days is not None else None
         self.start_day = start_day
         self.end_day = end_day
         self.shards = shards
@@ -34,6 +37,7 @@ class DaySpool:
         self._lock = threading.Lock()
         self._counts: dict[tuple[date, int], int] = {}
         self._skipped: dict[int, int] = {}
+        self._not_kept: dict[int, int] = {}
 
     # -- reading
     def days(self) -> list[date]:
@@ -50,6 +54,12 @@ class DaySpool:
         with self._lock:
             return sum(self._skipped.values())
 
+    @property
+    def not_kept(self) -> int:
+        """Records of days outside ``keep_days`` (parsed, not written)."""
+        with self._lock:
+            return sum(self._not_kept.values())
+
     def records(self, day: date) -> Iterator[dict]:
         """This day's records, parsed one line at a time."""
         self._check_open()
@@ -59,7 +69,7 @@ class DaySpool:
             with open(self._path(day, k), "rb") as fh:
                 for line in fh:
                     if line.strip():
-                        yield json.loads(line)
+                        yield jsonio.loads(line)
 
     # -- lifecycle
     @property
@@ -98,6 +108,7 @@ class DaySpool:
             for key in [key for key in self._counts if key[1] == shard]:
                 del self._counts[key]
             self._skipped.pop(shard, None)
+            self._not_kept.pop(shard, None)
         for name in os.listdir(self._dir):
             if name.endswith(suffix):
                 os.remove(os.path.join(self._dir, name))
@@ -106,13 +117,17 @@ class DaySpool:
         self._check_open()
         self._discard_shard(shard)
         counts: dict[date, int] = {}
-        skipped = 0
+        skipped = not_kept = 0
+        keep = self.keep_days
         handles: OrderedDict[date, IO[bytes]] = OrderedDict()
         try:
             for raw, rec in items:
                 day = parse_day(rec.get("day"))
                 if day is None:
                     skipped += 1
+                    continue
+                if keep is not None and day not in keep:
+                    not_kept += 1
                     continue
                 fh = handles.get(day)
                 if fh is None:
@@ -131,3 +146,4 @@ class DaySpool:
             for day, n in counts.items():
                 self._counts[(day, shard)] = n
             self._skipped[shard] = skipped
+            self._not_kept[shard] = not_kept

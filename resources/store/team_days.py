@@ -3,7 +3,6 @@ synced asset's team-day (data / no_report / confirmed_empty, design decision 11)
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
@@ -11,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from resources import queries, tables
+from resources import jsonio, queries, tables
 from resources.store.base import StoreBase, utcnow
 from resources.tables import DAY_STATES, copilot_day_status, copilot_raw_reports, copilot_report_observations
 
@@ -59,7 +58,7 @@ class TeamDaysMixin(StoreBase):
                 ))
                 conn.execute(copilot_raw_reports.insert().values(
                     team_id=team_id, day=day, report=report, fetched_at=raw_fetched_at or now,
-                    record_count=len(records), payload=json.dumps(list(records), separators=(",", ":")),
+                    record_count=len(records), payload=jsonio.dumps(list(records)),
                 ))
             if day_state_of is not None:
                 self._set_day_state(conn, team_id, day, day_state_of, "data", None, now, run_id)

@@ -70,6 +70,23 @@ def test_sharded_report_yields_the_generator_records_per_day(sim, make_client, s
     assert c.calls.rest == 1 and c.calls.downloads == 3
 
 
+def test_only_the_days_asked_for_are_written(sim, make_client, spool_dir):
+    """A nightly needs 3 of the 28 days: the others are parsed to find their day, counted, never written."""
+    _, state = sim
+    state.set_org("acme", tokens=[TOKEN], seats=120, shards=3)
+    expected = expected_by_day("acme", 120)
+    wanted = [END - timedelta(days=2), END, START - timedelta(days=3)]  # the last one is not in the report
+    with make_client().report_latest_28_by_day("users-28-day", keep_days=wanted) as spool:
+        assert spool.days() == [END - timedelta(days=2), END]
+        for d in spool.days():
+            assert list(spool.records(d)) == expected[d]
+        assert list(spool.records(START)) == []
+        assert spool.record_count == len(expected[END]) + len(expected[END - timedelta(days=2)])
+        assert spool.not_kept == sum(len(v) for v in expected.values()) - spool.record_count > 0
+        assert {f.split(".")[0] for f in os.listdir(spool._dir)} == {(END - timedelta(days=2)).isoformat(),
+                                                                      END.isoformat()}
+
+
 def test_user_day_without_login_is_spooled_like_the_others(sim, make_client, spool_dir):
     _, state = sim
     state.set_org("acme", tokens=[TOKEN], seats=60)
