@@ -32,6 +32,8 @@ BUCKETS: list[tuple[str, str]] = [
     ("event log writes (Dagster events)", "store_event"),
     ("asset check evaluation", "asset_checks"),
     ("JSON parsing of reports", "json/decoder.py"),
+    ("JSON parsing of reports", "resources/jsonio.py"),
+    ("report spool (temp files)", "resources/github/spool.py"),
     ("report parsing (our code)", "parsing/"),
     ("app store writes (SQLAlchemy)", "resources/store/"),
     ("GitHub HTTP (httpx, TLS)", "httpx/"),

@@ -1,7 +1,8 @@
 """Team × day Copilot assets: usage (organization report), per-user and per-GitHub-team usage, seats.
 
 All three are range-aware (``BackfillPolicy.single_run``): one run may carry one team-day or many.
-Writes are delete-then-insert per team-day in one transaction (``Store.replace_team_day``). What GitHub sent
+Writes are delete-then-insert in one transaction per team's batch of team-days (``Store.replace_team_days``,
+written by the sync engine once a team's days are fetched). What GitHub sent
 becomes rows through copilot_assets/derive.py only (the re-derive job uses the same functions).
 """
 
@@ -41,6 +42,7 @@ from resources.github import (
 )
 from resources.github_errors import FATAL_KINDS, GitHubError
 from resources.schemas import asset_definition_metadata
+from resources.store import TeamDayWrite
 from resources.tables import SEAT_COSTS
 
 GITHUB_POOL = "github_api"
@@ -169,8 +171,7 @@ def fetch_usage_day(sync: TeamSync, day: date, log: Any) -> DayResult:
     now = datetime.now(UTC)
     rows, tables_rows = derive.usage_tables(raw, day, source, now)
     usage = rows.usage
-    written = sync.store.replace_team_day(sync.team.id, day, tables_rows, raw_reports={source: [raw]},
-                                          day_state_of=USAGE_ASSET, run_id=sync.run_id, raw_fetched_at=now)
+    write = TeamDayWrite(day, tables_rows, {source: [raw]}, day_state_of=USAGE_ASSET, raw_fetched_at=now)
     md: dict[str, Any] = {
         **_present_md(usage, "daily_active_copilot_cloud_agent_users", "daily_active_copilot_code_review_users",
                       "daily_active_cli_users", "daily_active_copilot_app_users"),
@@ -186,7 +187,7 @@ def fetch_usage_day(sync: TeamSync, day: date, log: Any) -> DayResult:
     }
     if usage.get("acceptance_rate") is not None:
         md["acceptance_rate"] = round(float(usage["acceptance_rate"]), RATIO_DISPLAY_DIGITS)
-    return DayResult(TeamDay(day, sync.team.slug), ok=True, rows=written, metadata=md)
+    return DayResult(TeamDay(day, sync.team.slug), ok=True, rows=write.rows_written, metadata=md, write=write)
 
 
 copilot_usage = sync_asset(
@@ -241,11 +242,10 @@ def fetch_user_usage_day(sync: TeamSync, day: date, log: Any) -> DayResult:
         teams_report = sync.client.report_day(USER_TEAMS_REPORT, day)
         team_records = raw_reports[USER_TEAMS_REPORT] = teams_report.records if teams_report else []
     # before the user-teams floor, copilot_github_team_daily and the raw user-teams report are not named,
-    # so whatever is already stored for them stays (replace_team_day touches the named tables only)
+    # so whatever is already stored for them stays (a write touches the named tables only)
     skipped: Counter[str] = Counter()
     tables, user_rows, team_rows = derive.user_usage_tables(users, team_records, day, skipped)
-    written = sync.store.replace_team_day(sync.team.id, day, tables, raw_reports=raw_reports,
-                                          day_state_of=USER_USAGE_ASSET, run_id=sync.run_id)
+    write = TeamDayWrite(day, tables, raw_reports, day_state_of=USER_USAGE_ASSET)
     if skipped:
         log.warning(f"{sync.team.slug} {day}: {sum(skipped.values())} record(s) GitHub sent could not be kept: "
                     + ", ".join(f"{n} {cause}" for cause, n in skipped.most_common()))
@@ -266,7 +266,7 @@ def fetch_user_usage_day(sync: TeamSync, day: date, log: Any) -> DayResult:
             sorted(team_rows, key=lambda r: -int(r.get("active_users") or 0)),
             ["github_team_slug", "active_users", "engaged_users", "acceptance_rate", "below_threshold"],
         )
-    return DayResult(TeamDay(day, sync.team.slug), ok=True, rows=written, metadata=md)
+    return DayResult(TeamDay(day, sync.team.slug), ok=True, rows=write.rows_written, metadata=md, write=write)
 
 
 def _credits_md(user_rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -315,8 +315,7 @@ def fetch_seats_day(sync: TeamSync, day: date, log: Any) -> DayResult:
     billing = sync.client.billing()
     seats = sync.client.seats()
     tables, row = derive.seat_tables(billing, seats, now, day, sync.prices or SeatPrices())
-    written = sync.store.replace_team_day(sync.team.id, day, tables, raw_fetched_at=now,
-                                          raw_reports={BILLING_REPORT: [billing], SEATS_REPORT: seats})
+    write = TeamDayWrite(day, tables, {BILLING_REPORT: [billing], SEATS_REPORT: seats}, raw_fetched_at=now)
     total = int(row["total_seats"] or 0)
     md = {
         "total_seats": total,
@@ -331,7 +330,7 @@ def fetch_seats_day(sync: TeamSync, day: date, log: Any) -> DayResult:
     }
     if total:
         md["seat_utilisation"] = round(int(row["active_seats"] or 0) / total, RATIO_DISPLAY_DIGITS)
-    return DayResult(TeamDay(day, sync.team.slug), ok=True, rows=written, metadata=md)
+    return DayResult(TeamDay(day, sync.team.slug), ok=True, rows=write.rows_written, metadata=md, write=write)
 
 
 copilot_seats = sync_asset(

@@ -31,7 +31,7 @@ from resources.github import GitHubClient, GitHubResource
 from resources.github_errors import FATAL_KINDS, GitHubError
 from resources.secrets import CredentialUndecryptable
 from resources.statuses import DISABLED, TOKEN_REVOKED
-from resources.store import ActiveCredential, Store, Team, UnknownTeam
+from resources.store import ActiveCredential, Store, Team, TeamDayWrite, UnknownTeam
 
 
 class TeamNotSyncable(Exception):
@@ -56,6 +56,7 @@ class DayResult:
     metadata: dict[str, Any] = field(default_factory=dict)
     github_calls: int = 0
     error: Exception | None = None
+    write: TeamDayWrite | None = None  # fetched, not yet written: the engine writes a team's days together
 
     def failure_record(self) -> dict[str, Any]:
         err = self.error
@@ -158,6 +159,14 @@ def sync_team_days(
                             credential_id=credential.id, prices=prices)
             try:
                 fatal: GitHubError | None = None
+
+                def _report(result: DayResult) -> None:
+                    if not result.ok and not result.skipped:
+                        context.log.warning(f"{what} {slug} {result.team_day.day}: FAILED: {result.error}")
+                    progress.day_done(result)
+
+                pending = _PendingWrites(store, team.id, context.run.run_id, on_done=_report)
+
                 for day in days:
                     before = client.calls.total
                     if fatal is not None:  # a dead token or denied access: don't hammer GitHub with it
@@ -173,9 +182,11 @@ def sync_team_days(
                     result.github_calls = client.calls.total - before
                     result.credential_id = credential.id
                     results.append(result)
-                    if not result.ok and not result.skipped:
-                        context.log.warning(f"{what} {slug} {day}: FAILED: {result.error}")
-                    progress.day_done(result)
+                    if result.write is not None:
+                        pending.add(result)  # reported once written
+                    else:
+                        _report(result)
+                pending.flush()
                 if fatal is not None and (later := sum(1 for r in results if r.error is fatal) - 1):
                     context.log.warning(f"{what} {slug}: {later} later team-day(s) not attempted "
                                         f"after {fatal.error_kind}")
@@ -189,6 +200,55 @@ def sync_team_days(
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="team-sync") as pool:
         futures = [pool.submit(run_team, slug, days) for slug, days in sorted(by_team.items())]
         return [r for f in futures for r in f.result()]
+
+
+class _PendingWrites:
+    """A team's fetched team-days of one step, written together (``Store.replace_team_days``: one DELETE and
+    one INSERT per table for all of them, not per day) once the team is done or ``MAX_ROWS`` rows and raw
+    records are held (a 10,000-seat org's day alone is ≈ 7,000). If the batch fails, each day is written on
+    its own, so a bad day fails alone and the others are kept (each team-day is materialized or failed on its
+    own)."""
+
+    MAX_ROWS = 20_000
+
+    def __init__(self, store: Store, team_id: int, run_id: str, on_done: Callable[[DayResult], None]) -> None:
+        self.store, self.team_id, self.run_id, self.on_done = store, team_id, run_id, on_done
+        self.results: list[DayResult] = []
+        self.size = 0
+
+    def add(self, result: DayResult) -> None:
+        assert result.write is not None
+        self.results.append(result)
+        self.size += result.write.size
+        if self.size >= self.MAX_ROWS:
+            self.flush()
+
+    def flush(self) -> None:
+        results, self.results, self.size = self.results, [], 0
+        if not results:
+            return
+        try:
+            self._write(results)
+        except Exception as exc:
+            if len(results) == 1:
+                self._failed(results[0], exc)
+            else:
+                for r in results:  # isolate the bad day: the others are written
+                    try:
+                        self._write([r])
+                    except Exception as one:
+                        self._failed(r, one)
+        for r in results:
+            r.write = None  # the rows are not held past the write
+            self.on_done(r)
+
+    def _write(self, results: list[DayResult]) -> None:
+        self.store.replace_team_days(self.team_id, [r.write for r in results if r.write is not None],
+                                     run_id=self.run_id)
+
+    @staticmethod
+    def _failed(r: DayResult, exc: Exception) -> None:
+        r.ok, r.rows, r.error = False, {}, exc
 
 
 class _Progress:

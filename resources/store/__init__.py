@@ -22,7 +22,7 @@ from resources.store.base import (
 )
 from resources.store.credentials import CredentialsMixin
 from resources.store.health import HealthMixin
-from resources.store.team_days import TeamDaysMixin
+from resources.store.team_days import TeamDaysMixin, TeamDayWrite
 from resources.store.teams import TeamsMixin
 
 
@@ -81,6 +81,7 @@ __all__ = [
     "DuplicateTeam",
     "Store",
     "Team",
+    "TeamDayWrite",
     "UnknownTeam",
     "as_utc",
     "make_engine",

@@ -3,7 +3,9 @@ synced asset's team-day (data / no_report / confirmed_empty, design decision 11)
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -13,6 +15,27 @@ from sqlalchemy.engine import Connection
 from resources import jsonio, queries, tables
 from resources.store.base import StoreBase, utcnow
 from resources.tables import DAY_STATES, copilot_day_status, copilot_raw_reports, copilot_report_observations
+
+
+@dataclass
+class TeamDayWrite:
+    """What one team-day's sync writes: its tables (replaced), its raw reports (replaced per report) and, for a
+    synced asset, that asset's day state (``data``)."""
+
+    day: date
+    rows_by_table: Mapping[str, Sequence[Mapping[str, Any]]]
+    raw_reports: Mapping[str, Sequence[Mapping[str, Any]]] = field(default_factory=dict)
+    day_state_of: str | None = None
+    raw_fetched_at: datetime | None = None
+
+    @property
+    def rows_written(self) -> dict[str, int]:
+        return {name: len(rows) for name, rows in self.rows_by_table.items()}
+
+    @property
+    def size(self) -> int:
+        """Rows and raw records held (what a caller bounds before writing a batch)."""
+        return sum(len(r) for r in self.rows_by_table.values()) + sum(len(r) for r in self.raw_reports.values())
 
 
 class TeamDaysMixin(StoreBase):
@@ -35,34 +58,75 @@ class TeamDaysMixin(StoreBase):
         asset's name) records, in the same transaction, that this asset's team-day now has data. Returns rows
         written per table.
         """
+        write = TeamDayWrite(day, rows_by_table, raw_reports or {}, day_state_of, raw_fetched_at)
+        return self.replace_team_days(team_id, [write], run_id=run_id)[0]
+
+    def replace_team_days(self, team_id: int, writes: Sequence[TeamDayWrite], *,
+                          run_id: str | None = None) -> list[dict[str, int]]:
+        """``replace_team_day`` for several days of one team in ONE transaction: per table one DELETE of those
+        days and one multi-row INSERT, instead of one of each per day (a nightly writes 3 days per team; issue
+        20). All or nothing: a caller that must isolate a bad day writes the days one by one after a failure.
+        Returns rows written per table, per write."""
+        if not writes:
+            return []
+        days = [w.day for w in writes]
+        if len(set(days)) != len(days):
+            raise ValueError(f"replace_team_days: a day appears twice in one batch: {sorted(days)}")
         now = utcnow()
-        written: dict[str, int] = {}
         with self.engine.begin() as conn:
             if conn.dialect.name == "postgresql":
                 # Two writers of the same team-day at once: under READ COMMITTED the second one's DELETE
                 # cannot see the first one's freshly inserted rows and its INSERT then violates the primary
-                # key. Serialize writers per team-day (SQLite already serializes all writers).
-                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:team_id, :day)"),
-                             {"team_id": int(team_id), "day": day.toordinal()})
-            for name, rows in rows_by_table.items():
+                # key. Serialize writers per team-day (SQLite already serializes all writers); the locks are
+                # taken in day order so two batches never wait on each other in a cycle.
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:team_id, d) FROM unnest(:days) AS d ORDER BY d"),
+                             {"team_id": int(team_id), "days": sorted(d.toordinal() for d in days)})
+            by_table: dict[str, list[TeamDayWrite]] = defaultdict(list)
+            by_report: dict[str, list[TeamDayWrite]] = defaultdict(list)
+            for w in writes:
+                for name in w.rows_by_table:
+                    by_table[name].append(w)
+                for report in w.raw_reports:
+                    by_report[report].append(w)
+            for name, ws in by_table.items():
                 table = tables.TEAM_DAY_TABLES[name]
-                conn.execute(table.delete().where(table.c.team_id == team_id, table.c.day == day))
+                conn.execute(table.delete().where(table.c.team_id == team_id, table.c.day.in_([w.day for w in ws])))
+                rows = [{**r, "team_id": team_id, "day": w.day} for w in ws for r in w.rows_by_table[name]]
                 if rows:
-                    conn.execute(table.insert(), [{**r, "team_id": team_id, "day": day} for r in rows])
-                written[name] = len(rows)
-            for report, records in (raw_reports or {}).items():
-                conn.execute(copilot_raw_reports.delete().where(
-                    copilot_raw_reports.c.team_id == team_id,
-                    copilot_raw_reports.c.day == day,
-                    copilot_raw_reports.c.report == report,
-                ))
-                conn.execute(copilot_raw_reports.insert().values(
-                    team_id=team_id, day=day, report=report, fetched_at=raw_fetched_at or now,
-                    record_count=len(records), payload=jsonio.dumps(list(records)),
-                ))
-            if day_state_of is not None:
-                self._set_day_state(conn, team_id, day, day_state_of, "data", None, now, run_id)
-        return written
+                    conn.execute(table.insert(), rows)
+            raw = copilot_raw_reports
+            for report, ws in by_report.items():
+                conn.execute(raw.delete().where(raw.c.team_id == team_id, raw.c.report == report,
+                                                raw.c.day.in_([w.day for w in ws])))
+                conn.execute(raw.insert(), [
+                    {"team_id": team_id, "day": w.day, "report": report, "fetched_at": w.raw_fetched_at or now,
+                     "record_count": len(w.raw_reports[report]), "payload": jsonio.dumps(list(w.raw_reports[report]))}
+                    for w in ws])
+            self._set_data_states(conn, team_id, [(w.day, w.day_state_of) for w in writes if w.day_state_of],
+                                  now, run_id)
+        return [w.rows_written for w in writes]
+
+    def _set_data_states(self, conn: Connection, team_id: int, day_assets: Sequence[tuple[date, str]],
+                         now: datetime, run_id: str | None) -> None:
+        """These (day, asset) team-days now have data: one UPDATE of the stored states, one INSERT of the new."""
+        if not day_assets:
+            return
+        s = copilot_day_status
+        have = {(r.day if isinstance(r.day, date) else date.fromisoformat(str(r.day)), str(r.asset))
+                for r in conn.execute(sa.select(s.c.day, s.c.asset).where(
+                    s.c.team_id == team_id, s.c.day.in_([d for d, _ in day_assets]),
+                    s.c.asset.in_(sorted({a for _, a in day_assets}))))}
+        values = {"state": "data", "reason": None, "last_checked_at": now, "run_id": run_id}
+        old = [(d, a) for d, a in day_assets if (d, a) in have]
+        new = [(d, a) for d, a in day_assets if (d, a) not in have]
+        if old:
+            conn.execute(
+                s.update().where(s.c.team_id == team_id, s.c.day == sa.bindparam("b_day"),
+                                 s.c.asset == sa.bindparam("b_asset")).values(**values),
+                [{"b_day": d, "b_asset": a} for d, a in old])
+        if new:
+            conn.execute(s.insert(), [{"team_id": team_id, "day": d, "asset": a, "first_checked_at": now,
+                                       "no_report_checks": 0, **values} for d, a in new])
 
     def _day_state_row(self, conn: Connection, team_id: int, day: date, asset: str) -> Any:
         s = copilot_day_status

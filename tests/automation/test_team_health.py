@@ -247,7 +247,7 @@ def test_onboarding_stops_at_failed_for_an_internal_error_with_the_error_stored(
     def broken(*_a, **_k):
         raise RuntimeError("disk full while writing the team-day")
 
-    monkeypatch.setattr("resources.store.Store.replace_team_day", broken)
+    monkeypatch.setattr("resources.store.Store.replace_team_days", broken)
     for _ in range(4):
         data = h.tick("copilot_onboarding_sensor")
         for rr in data.run_requests or []:

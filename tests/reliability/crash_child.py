@@ -1,5 +1,5 @@
 """Child process of test_rel_crash: materialize one team-day of copilot_usage, and (with a marker path)
-freeze inside Store.replace_team_day's transaction after the SECOND team-day DELETE — by then the first
+freeze inside Store.replace_team_days's transaction after the SECOND team-day DELETE — by then the first
 table has been deleted and re-inserted, the second deleted and not re-inserted — so the parent can SIGKILL
 it mid-write.
 

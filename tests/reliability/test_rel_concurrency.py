@@ -1,5 +1,5 @@
 """Concurrency (docs/reliability.md: "two runs of the same team-day at once"): two Dagster runs (two threads, two
-instances, one app store) are forced to overlap INSIDE Store.replace_team_day. The same team-day never ends
+instances, one app store) are forced to overlap INSIDE Store.replace_team_days. The same team-day never ends
 with duplicated or mixed rows; runs of different teams write in parallel."""
 
 from __future__ import annotations

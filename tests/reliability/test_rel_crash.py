@@ -1,5 +1,5 @@
 """Crash safety (docs/reliability.md: "a process killed mid-write"): a child process that materializes a team-day is
-SIGKILLed inside Store.replace_team_day's transaction (first table already replaced, second deleted, not yet
+SIGKILLed inside Store.replace_team_days's transaction (first table already replaced, second deleted, not yet
 re-inserted). The previous rows stay exactly as they were, on SQLite and PostgreSQL; a re-run writes exactly
 the rows of an uninterrupted run."""
 
@@ -43,7 +43,7 @@ def test_sigkill_inside_replace_team_day_keeps_previous_rows(flow_any, tmp_path)
         deadline = time.monotonic() + 60
         while not marker.exists():
             assert child.poll() is None, child.stdout.read().decode()[-3000:]
-            assert time.monotonic() < deadline, "the child never reached replace_team_day"
+            assert time.monotonic() < deadline, "the child never reached replace_team_days"
             time.sleep(0.05)
         frozen_after = marker.read_text().split(",")
         assert len(frozen_after) == 2 and frozen_after[0] != frozen_after[1]
