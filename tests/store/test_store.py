@@ -16,7 +16,7 @@ from resources.secrets import Secret
 from resources.store import DuplicateTeam, UnknownTeam
 from resources.validation import InvalidInput
 
-HEAD = "0002"
+HEAD = "0004"
 
 
 def test_migrations_from_empty_match_the_tables(store):

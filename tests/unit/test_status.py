@@ -9,7 +9,7 @@ import pytest
 
 from copilot_assets import status as sm
 from resources.github_errors import ACCESS_DENIED_REASONS, ERROR_KINDS
-from resources.statuses import HINT_REASONS
+from resources.statuses import HINT_REASONS, REVOKED_REASONS
 
 T0 = datetime(2026, 11, 20, 4, 45, tzinfo=UTC)
 T1 = T0 + timedelta(days=1)
@@ -50,6 +50,26 @@ def test_401_from_any_status_revokes(start, event):
     assert tr.event_name == "sync_failed"
     assert tr.changed is (start != "token_revoked" or tr.before.reason != "bad_credentials")
     assert "teams connect" in tr.hint
+
+
+@pytest.mark.parametrize(("status", "reason"), [(404, "app_uninstalled"), (401, "app_uninstalled"),
+                                                (401, "app_key_rejected")])
+def test_github_app_revoked_paths_keep_their_reason(status, reason):
+    tr = sm.apply(health("connected"), failed("token_revoked", status=status, reason=reason))
+    assert (tr.after.status, tr.after.reason, tr.reason, tr.revoke_credential) == ("token_revoked", reason, reason,
+                                                                                   True)
+    assert "--app-id" in tr.hint and "--private-key-file" in tr.hint
+    # an unknown 401 reason stays the token's
+    assert sm.apply(health(), failed("token_revoked", status=401, reason="weird")).after.reason == "bad_credentials"
+
+
+def test_github_app_missing_permission_is_insufficient_licenses_with_the_permission_hint():
+    tr = sm.apply(health("connected"), failed("access_denied", status=403, reason="app_permission_missing"))
+    assert (tr.after.status, tr.after.reason, tr.revoke_credential) == ("insufficient_licenses",
+                                                                         "app_permission_missing", False)
+    assert "Organization Copilot metrics: read" in tr.hint and "GitHub Copilot Business: read" in tr.hint
+    back = sm.apply(tr.after, sm.LicenseProbe(at=T1, reports_readable=True))
+    assert back.after.status == "connected"
 
 
 def test_401_on_disabled_revokes_credential_but_keeps_status():  # decision 3
@@ -349,7 +369,7 @@ def test_teams_connect_from_any_status(start):
 
 # ----------------------------------------------------------------------------- hints and misc
 def test_every_reason_and_status_has_a_hint():
-    reasons = set(ACCESS_DENIED_REASONS) | {"bad_credentials", "repeated_failures", *sm.CREDENTIAL_REASONS}
+    reasons = set(ACCESS_DENIED_REASONS) | {*REVOKED_REASONS, "repeated_failures", *sm.CREDENTIAL_REASONS}
     assert reasons == set(HINT_REASONS)
     for key in reasons | set(sm.STATUSES):
         assert sm.REMEDIATION_HINTS[key].strip()
