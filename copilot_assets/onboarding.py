@@ -13,8 +13,7 @@ from datetime import UTC, datetime, timedelta
 from copilot_assets import status as sm
 from copilot_assets.team_health import apply_event
 from resources import settings
-from resources.github import ORG_1_DAY, AppCredential, GitHubClient, GitHubResource
-from resources.github.app_auth import INSTALLATION_TOKENS
+from resources.github import ORG_1_DAY, AppCredential, GitHubClient, GitHubResource, app_auth
 from resources.github_errors import CopilotAccessDenied, GitHubError, NotFound, TokenRevoked
 from resources.secrets import Secret
 from resources.statuses import REASON_APP_PERMISSION_MISSING
@@ -118,8 +117,8 @@ def find_installation(team: Team, app_id: int, private_key: Secret, base_url: st
     """The id of the App's installation on the team's org (``GET /orgs/{org}/installation`` as the App)."""
     org = team.github_org
     try:
-        return INSTALLATION_TOKENS.find_installation(base_url or settings.github_api_url(), app_id, private_key,
-                                                     org, team=team.slug)
+        return app_auth.INSTALLATION_TOKENS.find_installation(base_url or settings.github_api_url(), app_id,
+                                                              private_key, org, team=team.slug)
     except NotFound:
         raise InvalidInput(f"GitHub App {app_id} is not installed on org {org!r}: an org owner installs it "
                            "(the App's public page → Install), or pass --installation-id") from None
