@@ -15,6 +15,7 @@ from resources.app_store import StoreResource
 from resources.github import GitHubResource
 from resources.llm import AnthropicResource
 from resources.sync_policy import SyncPolicyResource
+from resources.webhooks import AlertsResource
 
 
 def _env(field: str, name: str) -> dict[str, dg.EnvVar]:
@@ -28,6 +29,7 @@ def resources() -> dict[str, dg.ConfigurableResource]:
         "github": GitHubResource(**_env("base_url", settings.GITHUB_API_URL_ENV)),
         "llm": AnthropicResource(),
         "sync_policy": SyncPolicyResource(),
+        "alerts": AlertsResource(),
     }
 
 

@@ -1,4 +1,5 @@
-"""Ingestion: team × day partitions, usage and seat assets, the team status machine, sensors, schedules."""
+"""Ingestion: team × day partitions, usage and seat assets, the team status machine, sensors, schedules,
+alerts."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import dagster as dg
 
 
 def definitions() -> dg.Definitions:
+    from copilot_assets.alerts_sensor import copilot_alerts_sensor
     from copilot_assets.assets import COPILOT_ASSETS
     from copilot_assets.failure_sensor import copilot_failure_sensor
     from copilot_assets.jobs import COPILOT_JOBS
@@ -16,5 +18,5 @@ def definitions() -> dg.Definitions:
         assets=COPILOT_ASSETS,
         jobs=COPILOT_JOBS,
         schedules=COPILOT_SCHEDULES,
-        sensors=[*COPILOT_SENSORS, copilot_failure_sensor],
+        sensors=[*COPILOT_SENSORS, copilot_failure_sensor, copilot_alerts_sensor],
     )

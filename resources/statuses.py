@@ -131,6 +131,25 @@ REMEDIATION_HINTS: dict[str, str] = {
 }
 HINT_REASONS = tuple(k for k in REMEDIATION_HINTS if k not in STATUSES)
 
+# hints of the alerts that are not a status change (docs/runbook.md, "Alerts")
+ALERT_HINTS: dict[str, str] = {
+    "day_confirmed_empty": (
+        "Nothing to do if the organization had no Copilot activity that day (or did not exist yet). Otherwise "
+        "check the org's 'Copilot usage metrics' policy and seats, then materialize the day again in the "
+        "Dagster UI (copilot_usage, partition <day>|{team}): a manual materialization still fetches it."
+    ),
+    "sync_failed": (
+        "Look at the failed run in the Dagster UI (Runs, tag copilot/team={team}): rate limits, GitHub outages "
+        "or malformed reports are retried by the next nightly, which also fills the gaps of the horizon; a "
+        f"{STRIKES_LIMIT}rd failure in a row sets insufficient_licenses (repeated_failures)."
+    ),
+}
+
+
+def alert_hint(kind: str, team: str | None = None) -> str:
+    """The runbook hint of an alert that is not a status change, naming the team's slug."""
+    return ALERT_HINTS[kind].replace("{team}", team or "<team>")
+
 
 def hint_for(status: str, reason: str | None, team: str | None = None) -> str:
     """The operator-facing remediation hint for a status and its reason, naming the team's slug."""

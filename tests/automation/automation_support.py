@@ -27,6 +27,7 @@ from resources.llm import AnthropicResource
 from resources.secrets import Secret
 from resources.store import Store, Team
 from resources.sync_policy import SyncPolicyResource
+from resources.webhooks import AlertsResource
 from simulators.github import SimState
 
 
@@ -186,5 +187,7 @@ def build_defs(store_url: str, github_url: str) -> dg.Definitions:
                                      max_retry_seconds=1.0, timeout_seconds=10.0),
             "llm": AnthropicResource(),  # no ANTHROPIC_API_KEY (conftest): rule-based insights
             "sync_policy": SyncPolicyResource(),
+            # fast delivery: a webhook that is down costs a test milliseconds, not the production backoff
+            "alerts": AlertsResource(timeout_seconds=2.0, backoff_base_seconds=0.01, message_deadline_seconds=5.0),
         }),
     )
