@@ -315,6 +315,16 @@ def export_cmd(team_slug: str, start: str, end: str, fmt: str, out: str) -> None
                f"as {req.fmt}")
 
 
+# ---------------------------------------------------------------------------- alerts
+def _register_alerts() -> None:
+    from copilot_flow.cli_alerts import register
+
+    register(main, friendly_errors, _store)
+
+
+_register_alerts()
+
+
 # ---------------------------------------------------------------------------- simulators
 @main.group()
 def simulate() -> None:
