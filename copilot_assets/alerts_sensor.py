@@ -32,6 +32,7 @@ from resources.store import Store, UnknownTeam
 from resources.sync_policy import SyncPolicyResource
 from resources.webhooks import AlertsResource, WebhookTarget
 
+ALERTS_INTERVAL_SECONDS = 60  # how often the daemon evaluates the alerts sensor
 OVERLAP = timedelta(hours=1)  # re-read the last hour each tick: the dedup keys keep it exactly-once
 RUNS_PER_TICK = 100
 
@@ -142,7 +143,7 @@ def deliver_pending(store: Store, alerts: AlertsResource, targets: list[WebhookT
 
 @dg.sensor(
     name="copilot_alerts_sensor",
-    minimum_interval_seconds=60,
+    minimum_interval_seconds=ALERTS_INTERVAL_SECONDS,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Posts to the alert webhooks (copilot-flow alerts add) when a team changes status, a team-day "
     "leaves the gap horizon without a report, or a nightly run fails: one message per change, never repeated, "
@@ -170,4 +171,11 @@ def copilot_alerts_sensor(context: dg.SensorEvaluationContext, store: StoreResou
     return dg.SensorResult(cursor=nxt.dump(), skip_reason=summary)
 
 
-__all__ = ["AlertsCursor", "DeliveryReport", "collect_alerts", "copilot_alerts_sensor", "deliver_pending"]
+__all__ = [
+    "ALERTS_INTERVAL_SECONDS",
+    "AlertsCursor",
+    "DeliveryReport",
+    "collect_alerts",
+    "copilot_alerts_sensor",
+    "deliver_pending",
+]

@@ -15,7 +15,6 @@ from typing import Any
 
 import click
 
-from resources import settings
 from resources.secrets import Secret, SecretKeyMissing
 from resources.validation import InvalidInput
 
@@ -99,15 +98,9 @@ def teams_add(slug: str, org: str, name: str) -> None:
 
 
 def _read_token(token_env: str | None) -> Secret:
-    if token_env:
-        value = settings.env_raw(token_env)
-        if value is None:
-            raise InvalidInput(f"environment variable {token_env} is not set")
-    else:
-        if sys.stdin is None or sys.stdin.isatty():
-            raise InvalidInput("no token: pass --token-env VAR or pipe the token on stdin")
-        value = sys.stdin.read()
-    value = value.strip()
+    from copilot_flow.cli_input import secret_input
+
+    value = secret_input(token_env, "token", "--token-env").strip()
     if not value:
         raise InvalidInput("token is empty")
     if any(c.isspace() for c in value):

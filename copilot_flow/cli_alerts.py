@@ -18,17 +18,10 @@ from resources.validation import InvalidInput
 
 
 def _read_url(url_env: str | None) -> Secret:
+    from copilot_flow.cli_input import secret_input
     from resources.webhooks import validate_url
 
-    if url_env:
-        value = settings.env_raw(url_env)
-        if value is None:
-            raise InvalidInput(f"environment variable {url_env} is not set")
-    else:
-        if sys.stdin is None or sys.stdin.isatty():
-            raise InvalidInput("no webhook URL: pass --url-env VAR or pipe the URL on stdin")
-        value = sys.stdin.read()
-    return validate_url(value)
+    return validate_url(secret_input(url_env, "webhook URL", "--url-env"))
 
 
 def register(main: click.Group, friendly_errors, store_factory) -> None:

@@ -70,16 +70,10 @@ def prepare_home() -> tuple[Path, Path]:
 
 def demo_app_key() -> tuple[str, str]:
     """The demo GitHub App's key pair (private PEM, public PEM): made at each demo run, kept in memory only —
-    GitHub holds the public key, the app store the private key (encrypted)."""
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
+    GitHub (the simulator) holds the public key, the app store the private key (encrypted)."""
+    from simulators.github import new_app_key_pair
 
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption()).decode()
-    public = key.public_key().public_bytes(serialization.Encoding.PEM,
-                                           serialization.PublicFormat.SubjectPublicKeyInfo).decode()
-    return private, public
+    return new_app_key_pair()
 
 
 def _connects_with_app(cfg: dict) -> bool:

@@ -50,6 +50,9 @@ class WebhookTarget:
 
 @dataclass(frozen=True)
 class Delivery:
+    """How a delivery went: accepted or not, after how many attempts, the last HTTP status, and the error
+    (an HTTP status or an exception type: never the URL)."""
+
     ok: bool
     attempts: int
     status: int | None = None
@@ -149,18 +152,12 @@ class AlertsResource(dg.ConfigurableResource):
     timeout_seconds: float = Field(default=5.0, description="Seconds one webhook request may take.")
     max_attempts: int = Field(default=3, description="Attempts per message and tick (exponential backoff).")
     backoff_base_seconds: float = Field(default=0.5, description="First backoff; doubles per attempt, jittered.")
-    message_deadline_seconds: float = Field(
-        default=10.0, description="The most one message's attempts may take in one tick; then it waits for the "
-        "next tick.")
-    tick_budget_seconds: float = Field(
-        default=30.0, description="The most one sensor tick spends delivering; what is left waits for the next "
-        "tick (a Dagster sensor tick must end within 60 s).")
-    catch_up_hours: float = Field(
-        default=24.0, description="On its first tick the alerts sensor looks this far back (status changes, "
-        "confirmed-empty team-days, failed nightly runs).")
-    give_up_after_hours: float = Field(
-        default=24.0, description="An alert still undelivered this long after it was raised is abandoned "
-        "(logged as an error).")
+    message_deadline_seconds: float = Field(default=10.0, description="Most seconds one message's attempts take.")
+    # a Dagster sensor tick must end within 60 s: what is not delivered by then waits for the next tick
+    tick_budget_seconds: float = Field(default=30.0, description="Most seconds one sensor tick spends delivering.")
+    catch_up_hours: float = Field(default=24.0, description="How far back the alerts sensor's first tick looks.")
+    give_up_after_hours: float = Field(default=24.0, description="Undelivered this long after it was raised, an "
+                                       "alert is abandoned (logged as an error).")
 
     def deliver(self, target: WebhookTarget, message: Mapping[str, Any], *,
                 sleep: Callable[[float], None] = time.sleep) -> Delivery:

@@ -6,12 +6,9 @@ import functools
 import time
 from typing import Any
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-
 from resources.github import AppCredential
 from resources.secrets import Secret
-from simulators.github import SimState
+from simulators.github import SimState, new_app_key_pair
 
 APP_ID = 424242
 INSTALLATION_ID = 7_000_001
@@ -24,12 +21,7 @@ def app_keypair(n: int = 0) -> tuple[str, str]:
 
 @functools.cache
 def _keypair(n: int) -> tuple[str, str]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
-                                serialization.NoEncryption()).decode()
-    public = key.public_key().public_bytes(serialization.Encoding.PEM,
-                                           serialization.PublicFormat.SubjectPublicKeyInfo).decode()
-    return private, public
+    return new_app_key_pair()
 
 
 def key_marker(pem: str) -> str:

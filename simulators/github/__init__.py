@@ -37,7 +37,14 @@ from __future__ import annotations
 
 from simulators.github.admin import admin_org, admin_requests, admin_reset, admin_stats
 from simulators.github.app import create_app, main
-from simulators.github.apps import access_tokens, admin_apps, admin_clock, admin_installation, org_installation
+from simulators.github.apps import (
+    access_tokens,
+    admin_apps,
+    admin_clock,
+    admin_installation,
+    new_app_key_pair,
+    org_installation,
+)
 from simulators.github.billing import billing, seats
 from simulators.github.config import (
     DEFAULT_APP_PERMISSIONS,
@@ -110,6 +117,7 @@ __all__ = [
     "latest_report",
     "legacy_metrics",
     "main",
+    "new_app_key_pair",
     "one_day_report",
     "org_installation",
     "seats",

@@ -13,6 +13,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -28,6 +30,17 @@ MSG_EXP = ("'Expiration time' claim ('exp') must be a numeric value representing
 MSG_IAT = "'Issued at' claim ('iat') must be an Integer representing the time that the assertion was issued"
 MSG_NOT_ACCESSIBLE = "Resource not accessible by integration"
 SEATS_KINDS = ("billing", "seats")
+
+
+def new_app_key_pair() -> tuple[str, str]:
+    """A simulated GitHub App's key pair, as GitHub makes one (RSA 2048): (private key PEM, public key PEM).
+    The simulator is given the public key (``SimConfig.apps``); the App's owner keeps the private one."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
+                                serialization.NoEncryption()).decode()
+    public = key.public_key().public_bytes(serialization.Encoding.PEM,
+                                           serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    return private, public
 
 
 def _app_of_jwt(state: SimState, request: Request) -> tuple[int | None, Response | None]:

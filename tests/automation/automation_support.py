@@ -167,6 +167,17 @@ class Harness:
         return self.instance.get_dynamic_partitions(TEAMS_PARTITION_NAME)
 
 
+def step_failures(result: dg.ExecuteInProcessResult) -> list[dict[str, Any]]:
+    """The ``failed_team_days`` records of a run's failed steps."""
+    from copilot_assets.outcomes import failed_team_days
+
+    out: list[dict[str, Any]] = []
+    for ev in result.all_events:
+        if ev.is_step_failure and ev.step_failure_data.user_failure_data is not None:
+            out.extend(failed_team_days(dict(ev.step_failure_data.user_failure_data.metadata)))
+    return out
+
+
 def nightly_window_requests(data: Any) -> list[dg.RunRequest]:
     """The schedule's runs of the 3-day window (the tick may add gap-fill runs of older days)."""
     return [rr for rr in data.run_requests or [] if rr.tags.get(RUN_TRIGGER_TAG) == "nightly"]

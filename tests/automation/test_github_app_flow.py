@@ -10,11 +10,10 @@ from __future__ import annotations
 import httpx
 import pytest
 from app_support import INSTALLATION_ID, FakeClock, install_app
-from automation_support import Harness
+from automation_support import Harness, step_failures
 from store_support import credential_rows
 
 from copilot_assets.onboarding import connect_team
-from copilot_assets.outcomes import failed_team_days
 from resources.github import InstallationTokens, app_auth
 from resources.store import Team
 
@@ -41,14 +40,6 @@ def add_app_team(h: Harness, slug: str, **knobs) -> Team:
 
 def _installation(h: Harness, **body) -> None:
     httpx.post(f"{h.sim.url}/_sim/installations/{INSTALLATION_ID}", json=body, timeout=10).raise_for_status()
-
-
-def _failures(result) -> list[dict]:
-    out = []
-    for ev in result.all_events:
-        if ev.is_step_failure and ev.step_failure_data.user_failure_data is not None:
-            out.extend(failed_team_days(dict(ev.step_failure_data.user_failure_data.metadata)))
-    return out
 
 
 def test_an_app_team_syncs_with_one_installation_token_refreshed_after_expiry(h: Harness, clock) -> None:
@@ -89,7 +80,7 @@ def test_an_uninstalled_app_takes_the_revoked_path(h: Harness, clock) -> None:
 
     result = h.nightly_run()
     assert not result.success
-    records = _failures(result)
+    records = step_failures(result)
     assert {(r["error_kind"], r.get("reason")) for r in records if r["error_kind"] == "token_revoked"} == {
         ("token_revoked", "app_uninstalled")}
     h.failure_sensor(result)
@@ -116,7 +107,7 @@ def test_a_missing_app_permission_is_insufficient_licenses_then_the_probe_reconn
 
     result = h.nightly_run()
     assert not result.success
-    denied = [r for r in _failures(result) if r["error_kind"] == "access_denied"]
+    denied = [r for r in step_failures(result) if r["error_kind"] == "access_denied"]
     assert denied and {r["reason"] for r in denied} == {"app_permission_missing"}
     assert "Organization Copilot metrics: read" in denied[0]["message"]
     t = h.team("acme")
