@@ -83,8 +83,8 @@ def downgrade() -> None:
     # App credentials cannot be represented before this revision
     op.execute("DELETE FROM credentials WHERE kind <> 'token'")
     with op.batch_alter_table("credentials") as batch:
-        batch.drop_constraint("ck_credentials_kind_fields", type_="check")
-        batch.drop_constraint("ck_credentials_kind_valid", type_="check")
+        batch.drop_constraint(op.f("ck_credentials_kind_fields"), type_="check")
+        batch.drop_constraint(op.f("ck_credentials_kind_valid"), type_="check")
         batch.drop_column("private_key_encrypted")
         batch.drop_column("installation_id")
         batch.drop_column("app_id")
