@@ -205,6 +205,7 @@ def teams_status(slug: str, events: int) -> None:
     click.echo(f"team:      {t.slug} ({t.name}, org {t.github_org})")
     click.echo(f"status:    {t.copilot_status}" + (f" ({t.copilot_status_reason})" if t.copilot_status_reason else ""))
     click.echo(f"hint:      {hint_for(t.copilot_status, t.copilot_status_reason, t.slug)}")
+    click.echo(f"credential: {store.active_credential_summary(t.id) or 'none (connect the team)'}")
     click.echo(f"last sync: {_fmt_time(t.copilot_last_sync_at)}")
     click.echo(f"failures:  {t.copilot_consecutive_failures} consecutive")
     click.echo(f"onboarding: {t.onboarding_pipeline_status}"

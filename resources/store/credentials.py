@@ -79,6 +79,15 @@ class CredentialsMixin(StoreBase):
         row = self._active_credential_row(team_id)
         return None if row is None else (int(row.id), as_utc(row.created_at))  # type: ignore[return-value]
 
+    def active_credential_summary(self, team_id: int) -> str | None:
+        """What the team connects with, without decrypting anything: "token" or "GitHub App <id> (installation
+        <id>)", and since when; None when it has no active credential."""
+        row = self._active_credential_row(team_id)
+        if row is None:
+            return None
+        what = f"GitHub App {row.app_id} (installation {row.installation_id})" if row.kind == "github_app" else "token"
+        return f"{what}, stored {as_utc(row.created_at):%Y-%m-%d %H:%M UTC}"
+
     def credential_problem(self, team_id: int) -> str | None:
         """Why the team's credential cannot be used for a sync (``credential_missing`` /
         ``credential_undecryptable``), or None when it can."""

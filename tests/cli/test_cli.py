@@ -62,6 +62,7 @@ def test_db_upgrade_and_team_lifecycle(runner, gh):
     assert lines[2].split()[:3] == ["acme-web", "acme", "connected"]
     r = run(runner, "teams", "status", "acme-web")
     assert "status:    connected" in r.output and "connect" in r.output
+    assert "credential: token, stored " in r.output
     r = run(runner, "teams", "disconnect", "acme-web")
     assert r.exit_code == 0
     assert store().get_team("acme-web").copilot_status == "disabled"

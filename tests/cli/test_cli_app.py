@@ -66,7 +66,9 @@ def test_connect_through_a_github_app_found_from_the_org(gh, key_file, caplog):
     # the key and the installation tokens: nowhere in clear
     secrets = [key_marker(app_keypair()[0]), *gh.issued]
     assert len(secrets) >= 2
-    out = r.output + run("teams", "status", "acme").output + run("teams", "list").output
+    status = run("teams", "status", "acme").output
+    assert f"credential: GitHub App {APP_ID} (installation {INSTALLATION_ID}), stored " in status
+    out = r.output + status + run("teams", "list").output
     logs = " ".join(rec.getMessage() for rec in caplog.records)
     with store().engine.connect() as conn:
         rows = " ".join(str(tuple(row)) for table in tables.metadata.sorted_tables for row in conn.execute(
