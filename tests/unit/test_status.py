@@ -52,26 +52,6 @@ def test_401_from_any_status_revokes(start, event):
     assert "teams connect" in tr.hint
 
 
-@pytest.mark.parametrize(("status", "reason"), [(404, "app_uninstalled"), (401, "app_uninstalled"),
-                                                (401, "app_key_rejected")])
-def test_github_app_revoked_paths_keep_their_reason(status, reason):
-    tr = sm.apply(health("connected"), failed("token_revoked", status=status, reason=reason))
-    assert (tr.after.status, tr.after.reason, tr.reason, tr.revoke_credential) == ("token_revoked", reason, reason,
-                                                                                   True)
-    assert "--app-id" in tr.hint and "--private-key-file" in tr.hint
-    # an unknown 401 reason stays the token's
-    assert sm.apply(health(), failed("token_revoked", status=401, reason="weird")).after.reason == "bad_credentials"
-
-
-def test_github_app_missing_permission_is_insufficient_licenses_with_the_permission_hint():
-    tr = sm.apply(health("connected"), failed("access_denied", status=403, reason="app_permission_missing"))
-    assert (tr.after.status, tr.after.reason, tr.revoke_credential) == ("insufficient_licenses",
-                                                                         "app_permission_missing", False)
-    assert "Organization Copilot metrics: read" in tr.hint and "GitHub Copilot Business: read" in tr.hint
-    back = sm.apply(tr.after, sm.LicenseProbe(at=T1, reports_readable=True))
-    assert back.after.status == "connected"
-
-
 def test_401_on_disabled_revokes_credential_but_keeps_status():  # decision 3
     before = health("disabled")
     tr = sm.apply(before, failed("token_revoked", status=401))
