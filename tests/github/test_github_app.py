@@ -242,3 +242,21 @@ def test_no_secret_in_reprs_errors_or_the_simulator_log(sim, app, app_client, to
     for text in texts:
         assert token not in text and key_marker(private) not in text and "eyJ" not in text
     assert token_prefix(token) in repr(state.request_log())  # the log keeps a hash prefix only
+
+
+def test_one_app_serves_many_orgs_each_with_its_own_installation_token(sim, app, tokens, make_client):
+    url, state = sim
+    other = install_app(state, "globex", installation_id=INSTALLATION_ID + 1, seats=7)
+    acme = make_client(token=None, auth=InstallationAuth(app, url, team="team-acme", tokens=tokens))
+    globex = make_client(token=None, org="globex", team="team-globex",
+                         auth=InstallationAuth(other, url, team="team-globex", tokens=tokens))
+    assert acme.billing()["seat_breakdown"]["total"] == 50
+    assert globex.billing()["seat_breakdown"]["total"] == 7
+    assert tokens.exchanges == 2
+    by_org = {r["org"]: r["token_sha256_prefix"] for r in _log(state, "billing")}
+    assert by_org["acme"] != by_org["globex"]
+    # an installation token opens its own org only
+    [acme_token] = [t for t, i in state.issued.items() if i.org == "acme"]
+    resp = httpx.get(f"{url}/orgs/globex/copilot/billing",
+                     headers={"Authorization": f"Bearer {acme_token}", "User-Agent": "t"})
+    assert resp.status_code == 404
