@@ -83,10 +83,10 @@ def collect_alerts(store: Store, instance: dg.DagsterInstance, cursor: AlertsCur
                    horizon_days: int) -> tuple[list[Alert], AlertsCursor]:
     """What happened since the cursor, as alerts, and the cursor after it."""
     with store.engine.connect() as conn:
-        changes = queries.status_changes_all_teams(conn, cursor.event_id, cursor.events_since)
-        last_event = max([cursor.event_id, *(int(r["id"]) for r in changes)])
-        if not changes:  # the events before the catch-up window are never told: move past them
-            last_event = max(last_event, queries.last_status_event_id_all_teams(conn))
+        # every event up to the newest one now is looked at (those before the catch-up window are never told);
+        # one written meanwhile waits for the next tick
+        last_event = max(cursor.event_id, queries.last_status_event_id_all_teams(conn))
+        changes = queries.status_changes_all_teams(conn, cursor.event_id, cursor.events_since, up_to_id=last_event)
         empty = queries.confirmed_empty_all_teams(conn, cursor.days_since)
     found = [status_alert(r) for r in changes]
     found += confirmed_empty_alerts(empty, horizon_days)

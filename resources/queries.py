@@ -98,9 +98,10 @@ def insights_all_teams(conn: sa.Connection) -> list[dict[str, Any]]:
     return [dict(r) for r in conn.execute(q).mappings()]
 
 
-def status_changes_all_teams(conn: sa.Connection, after_id: int, since: Any) -> list[dict[str, Any]]:
-    """Status events after ``after_id`` (and at or after ``since``) that changed a team's status, oldest first,
-    with the team's slug: what the alerts sensor tells (it sees every team)."""
+def status_changes_all_teams(conn: sa.Connection, after_id: int, since: Any,
+                             up_to_id: int | None = None) -> list[dict[str, Any]]:
+    """Status events after ``after_id`` (up to ``up_to_id``, at or after ``since``) that changed a team's
+    status, oldest first, with the team's slug: what the alerts sensor tells (it sees every team)."""
     e, t = tables.copilot_status_events, tables.teams
     q = (sa.select(e.c.id, e.c.team_id, t.c.slug, e.c.at, e.c.event, e.c.from_status, e.c.to_status, e.c.reason,
                    e.c.run_id)
@@ -108,6 +109,8 @@ def status_changes_all_teams(conn: sa.Connection, after_id: int, since: Any) -> 
          .where(e.c.id > int(after_id), e.c.at >= since,
                 sa.or_(e.c.from_status.is_(None), e.c.from_status != e.c.to_status))
          .order_by(e.c.id))
+    if up_to_id is not None:
+        q = q.where(e.c.id <= int(up_to_id))
     return [dict(r) for r in conn.execute(q).mappings()]
 
 
