@@ -18,6 +18,7 @@ from resources.cost import CostResource
 from resources.github import GitHubResource
 from resources.llm import AnthropicResource
 from resources.sync_policy import SyncPolicyResource
+from resources.webhooks import AlertsResource
 
 
 def _env(field: str, name: str) -> dict[str, dg.EnvVar]:
@@ -32,6 +33,7 @@ def resources() -> dict[str, dg.ConfigurableResource]:
         "llm": AnthropicResource(),
         "sync_policy": SyncPolicyResource(),
         "cost": CostResource(),
+        "alerts": AlertsResource(),
     }
 
 

@@ -25,7 +25,13 @@ from resources.flags import COPILOT_FLAG
 from resources.github import ORG_1_DAY, GitHubResource
 from resources.github_errors import CopilotAccessDenied, GitHubError, TokenRevoked
 from resources.secrets import CredentialUndecryptable
-from resources.statuses import CONNECTED, INSUFFICIENT_LICENSES, REASON_CREDENTIAL_UNDECRYPTABLE, TOKEN_REVOKED
+from resources.statuses import (
+    CONNECTED,
+    INSUFFICIENT_LICENSES,
+    REASON_APP_PERMISSION_MISSING,
+    REASON_CREDENTIAL_UNDECRYPTABLE,
+    TOKEN_REVOKED,
+)
 from resources.store import Store, Team
 from resources.validation import InvalidInput, validate_slug
 
@@ -207,19 +213,20 @@ def probe_team(github: GitHubResource, store: Store, team: Team) -> str:
     now = datetime.now(UTC)
     day = now.date() - timedelta(days=2)
     event: Any
-    with github.client(team=team.slug, org=team.github_org, token=credential.token.reveal()) as client:
+    with github.client_for(credential, team=team.slug, org=team.github_org) as client:
         try:
             report = client.report_day(ORG_1_DAY, day)
-            if not report and report.why == "http_404":
+            if (not report and report.why == "http_404") or team.copilot_status_reason == REASON_APP_PERMISSION_MISSING:
                 # a 404 is "no report yet" for a day — or an org without Copilot, whose reports are all 404:
-                # the billing endpoint tells which (it names a missing subscription)
+                # the billing endpoint tells which (it names a missing subscription). A GitHub App that lacked
+                # a permission needs both (reports: Copilot metrics; billing and seats: Copilot Business).
                 client.billing()
             event = sm.LicenseProbe(at=now, reports_readable=True)
         except CopilotAccessDenied as exc:
             event = sm.LicenseProbe(at=now, reports_readable=False, denied_reason=exc.reason)
         except TokenRevoked as exc:
             event = sm.SyncFailed(at=now, run_started_at=now, error_kind=exc.error_kind, http_status=401,
-                                  credential_id=credential.id)
+                                  reason=exc.reason, credential_id=credential.id)
         except GitHubError as exc:
             return f"no answer ({exc.error_kind}); unchanged"
     tr = apply_event(store, team, event, actor="copilot_license_probe")

@@ -5,9 +5,9 @@ transition follows the same rules:
 
 | from                  | event                                            | to                      |
 |-----------------------|--------------------------------------------------|-------------------------|
-| any (but disabled)    | 401 from GitHub                                  | token_revoked (+revoke) |
+| any (but disabled)    | 401 from GitHub (App: uninstalled, key rejected) | token_revoked (+revoke) |
 | disabled              | 401 from GitHub                                  | disabled (+revoke)      |
-| connected             | 403 access denied (policy/subscription/scope...) | insufficient_licenses   |
+| connected             | 403 access denied (policy/subscription/scope/App permission...) | insufficient_licenses |
 | connected             | other failure (counting run)                     | connected, failures + 1 |
 | connected             | 3rd consecutive counting failure                 | insufficient_licenses   |
 | any but disabled      | success                                          | connected, failures 0   |
@@ -44,6 +44,7 @@ from resources.statuses import (
     REASON_CREDENTIAL_UNDECRYPTABLE,
     REASON_REPEATED_FAILURES,
     REMEDIATION_HINTS,
+    REVOKED_REASONS,
     STATUSES,
     STRIKES_LIMIT,
     TOKEN_REVOKED,
@@ -213,10 +214,11 @@ def _on_failure(h: TeamHealth, e: SyncFailed) -> tuple[TeamHealth, str | None, b
     stale = _stale(h, e)
     if stale is not None:
         return h, stale, False
-    if e.is_unauthorized:
+    if e.is_unauthorized:  # a dead token, or a GitHub App that is uninstalled or whose key GitHub rejects
+        revoked = e.reason if e.reason in REVOKED_REASONS else REASON_BAD_CREDENTIALS
         if h.status == DISABLED:  # decision 3: revoke the credential, leave the status alone
-            return h, REASON_BAD_CREDENTIALS, True
-        return replace(h, status=TOKEN_REVOKED, reason=REASON_BAD_CREDENTIALS), REASON_BAD_CREDENTIALS, True
+            return h, revoked, True
+        return replace(h, status=TOKEN_REVOKED, reason=revoked), revoked, True
     if h.status != CONNECTED:
         return h, e.reason if e.is_access_denied else e.error_kind, False
     if e.is_access_denied:  # 403 naming licenses/policy/scope/...: applies even from a backfill (decision 2)

@@ -2,10 +2,10 @@
 
 One code path serves one team-day (a UI click), a date range for one team (a backfill) and many teams
 (the nightly): team-days are grouped per team, teams run concurrently (bounded), each team's days run
-in order with ONE GitHub client (its token decrypted at call time). Every team-day that succeeds is
-logged as its own ``AssetMaterialization``; the run ends with a ``Failure`` whose metadata lists each
-failed team-day with its typed error, so Dagster marks exactly those partitions failed and
-``copilot_failure_sensor`` applies the status machine per team.
+in order with ONE GitHub client (its token, or its GitHub App's key, decrypted at call time). Every
+team-day that succeeds is logged as its own ``AssetMaterialization``; the run ends with a ``Failure`` whose
+metadata lists each failed team-day with its typed error, so Dagster marks exactly those partitions failed
+and ``copilot_failure_sensor`` applies the status machine per team.
 """
 
 from __future__ import annotations
@@ -153,8 +153,7 @@ def sync_team_days(
             progress.team_done(results)
             return results
         results = []
-        with github.client(team=slug, org=team.github_org, token=credential.token.reveal(),
-                           log=context.log.info) as client:
+        with github.client_for(credential, team=slug, org=team.github_org, log=context.log.info) as client:
             sync = TeamSync(team=team, client=client, days=days, store=store, run_id=context.run.run_id,
                             credential_id=credential.id, prices=prices)
             try:

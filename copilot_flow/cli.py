@@ -1,7 +1,8 @@
 """`copilot-flow`: the operator's command line (team admin, flags, store migrations, simulators).
 
 Bad input ends with one clear ``error: …`` line on stderr and exit code 2; nothing is written.
-Tokens are read from an environment variable or stdin, never from argv, and never printed.
+Tokens are read from an environment variable or stdin, a GitHub App's private key from a file; never from
+argv, and never printed.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from typing import Any
 
 import click
 
-from resources import settings
 from resources.secrets import Secret, SecretKeyMissing
 from resources.validation import InvalidInput
 
@@ -98,15 +98,9 @@ def teams_add(slug: str, org: str, name: str) -> None:
 
 
 def _read_token(token_env: str | None) -> Secret:
-    if token_env:
-        value = settings.env_raw(token_env)
-        if value is None:
-            raise InvalidInput(f"environment variable {token_env} is not set")
-    else:
-        if sys.stdin is None or sys.stdin.isatty():
-            raise InvalidInput("no token: pass --token-env VAR or pipe the token on stdin")
-        value = sys.stdin.read()
-    value = value.strip()
+    from copilot_flow.cli_input import secret_input
+
+    value = secret_input(token_env, "token", "--token-env").strip()
     if not value:
         raise InvalidInput("token is empty")
     if any(c.isspace() for c in value):
@@ -114,20 +108,63 @@ def _read_token(token_env: str | None) -> Secret:
     return Secret(value)
 
 
+MAX_PRIVATE_KEY_BYTES = 16_384
+
+
+def _read_private_key(path: str) -> Secret:
+    """The GitHub App's private key from a PEM file (never from argv or the environment)."""
+    from resources.github import load_private_key
+
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read(MAX_PRIVATE_KEY_BYTES + 1)
+    except OSError as exc:
+        raise InvalidInput(f"cannot read the private key file {path!r}: {exc.strerror}") from None
+    if len(raw) > MAX_PRIVATE_KEY_BYTES:
+        raise InvalidInput(f"{path!r} is not a GitHub App private key (larger than {MAX_PRIVATE_KEY_BYTES} bytes)")
+    try:
+        return load_private_key(raw.decode("ascii"))
+    except UnicodeDecodeError:
+        raise InvalidInput(f"{path!r} is not a PEM file") from None
+
+
 @teams.command("connect")
 @click.argument("slug")
 @click.option("--token-env", metavar="VAR", help="read the token from this environment variable (else stdin)")
+@click.option("--app-id", type=click.IntRange(min=1), help="connect through this GitHub App (instead of a token)")
+@click.option("--private-key-file", type=click.Path(exists=True, dir_okay=False),
+              help="the GitHub App's private key (PEM); stored encrypted")
+@click.option("--installation-id", type=click.IntRange(min=1),
+              help="the App's installation on the org (default: found from the org)")
 @click.option("--skip-verify", is_flag=True, help="store without checking org admin access (offline setup)")
 @friendly_errors
-def teams_connect(slug: str, token_env: str | None, skip_verify: bool) -> None:
-    """Store the team's GitHub token (encrypted), verify it and mark the team connected."""
-    from copilot_assets.onboarding import connect_team
+def teams_connect(slug: str, token_env: str | None, app_id: int | None, private_key_file: str | None,
+                  installation_id: int | None, skip_verify: bool) -> None:
+    """Store the team's GitHub token — or GitHub App (--app-id, --private-key-file) — encrypted, verify it
+    and mark the team connected."""
+    from copilot_assets.onboarding import connect_team, find_installation
+    from resources.github import AppCredential
 
+    app_mode = app_id is not None or private_key_file is not None or installation_id is not None
+    if app_mode:
+        if token_env:
+            raise InvalidInput("use --token-env or --app-id/--private-key-file, not both")
+        if app_id is None or private_key_file is None:
+            raise InvalidInput("a GitHub App connection needs --app-id and --private-key-file")
+        if installation_id is None and skip_verify:
+            raise InvalidInput("--skip-verify needs --installation-id (finding the installation asks GitHub)")
     store = _store()
     team = store.get_team(slug)
-    token = _read_token(token_env)
-    result = connect_team(store, team, token, verify=not skip_verify)
-    click.echo(result)
+    if not app_mode:
+        click.echo(connect_team(store, team, _read_token(token_env), verify=not skip_verify))
+        return
+    assert app_id is not None and private_key_file is not None
+    key = _read_private_key(private_key_file)
+    if installation_id is None:
+        installation_id = find_installation(team, app_id, key)
+        click.echo(f"GitHub App {app_id} is installed on org {team.github_org} (installation {installation_id})")
+    app = AppCredential(app_id=app_id, installation_id=installation_id, private_key=key)
+    click.echo(connect_team(store, team, app=app, verify=not skip_verify))
 
 
 @teams.command("disconnect")
@@ -168,6 +205,7 @@ def teams_status(slug: str, events: int) -> None:
     click.echo(f"team:      {t.slug} ({t.name}, org {t.github_org})")
     click.echo(f"status:    {t.copilot_status}" + (f" ({t.copilot_status_reason})" if t.copilot_status_reason else ""))
     click.echo(f"hint:      {hint_for(t.copilot_status, t.copilot_status_reason, t.slug)}")
+    click.echo(f"credential: {store.active_credential_summary(t.id) or 'none (connect the team)'}")
     click.echo(f"last sync: {_fmt_time(t.copilot_last_sync_at)}")
     click.echo(f"failures:  {t.copilot_consecutive_failures} consecutive")
     click.echo(f"onboarding: {t.onboarding_pipeline_status}"
@@ -355,6 +393,16 @@ def report_cmd(slug: str, out: str, end: str | None, days: int) -> None:
     write_atomic(path, write)
     click.echo(f"wrote the {days}-day report of {slug} ({last - timedelta(days=days - 1)}..{last}) to {path} "
                f"({len(html) // 1024} KiB, self-contained)")
+
+
+# ---------------------------------------------------------------------------- alerts
+def _register_alerts() -> None:
+    from copilot_flow.cli_alerts import register
+
+    register(main, friendly_errors, _store)
+
+
+_register_alerts()
 
 
 # ---------------------------------------------------------------------------- simulators

@@ -26,10 +26,15 @@ ROOT = Path(__file__).resolve().parent.parent
 GITHUB_PORT = 8787
 ANTHROPIC_PORT = 8788
 
+DEMO_APP_ID = 1001  # acme connects through a GitHub App installed on acme-corp (the others with tokens)
+DEMO_INSTALLATION_ID = 500001
 DEMO_TEAMS = [
     # slug, name, org, simulator config, the status the demo ends with
-    # every 5th seat on Copilot Enterprise: the seat cost is priced per plan
-    ("acme", "Acme Web Platform", "acme-corp", {"seats": 50, "shards": 2, "enterprise_every": 5}, "connected"),
+    # every 5th seat on Copilot Enterprise: the seat cost is priced per plan; acme connects through a GitHub App
+    ("acme", "Acme Web Platform", "acme-corp",
+     {"seats": 50, "shards": 2, "enterprise_every": 5,
+      "app_installation": {"app_id": DEMO_APP_ID, "installation_id": DEMO_INSTALLATION_ID}},
+     "connected"),
     ("globex", "Globex Payments", "globex", {"seats": 30}, "token_revoked"),
     # 3 seats are fine (there is no seat-count rule); its owner never enabled the usage-metrics policy
     ("initech", "Initech Tools", "initech", {"seats": 3, "metrics_policy": False}, "insufficient_licenses"),
@@ -68,12 +73,26 @@ def prepare_home() -> tuple[Path, Path]:
     return home, dagster_home
 
 
-def start_simulators() -> tuple[str, str, list]:
+def demo_app_key() -> tuple[str, str]:
+    """The demo GitHub App's key pair (private PEM, public PEM): made at each demo run, kept in memory only —
+    GitHub (the simulator) holds the public key, the app store the private key (encrypted)."""
+    from simulators.github import new_app_key_pair
+
+    return new_app_key_pair()
+
+
+def _connects_with_app(cfg: dict) -> bool:
+    return "app_installation" in cfg
+
+
+def start_simulators(app_public_key: str) -> tuple[str, str, list]:
     from simulators import anthropic as anthropic_sim
     from simulators import github as github_sim
     from simulators.serve import start_in_thread
 
-    gh_cfg = {"orgs": {org: {"tokens": [f"demo-{slug}-token"], **cfg} for slug, _, org, cfg, _ in DEMO_TEAMS}}
+    gh_cfg = {"apps": {str(DEMO_APP_ID): app_public_key},
+              "orgs": {org: {"tokens": [] if _connects_with_app(cfg) else [f"demo-{slug}-token"], **cfg}
+                       for slug, _, org, cfg, _ in DEMO_TEAMS}}
     gh = start_in_thread(github_sim.create_app(gh_cfg), GITHUB_PORT if _port_free(GITHUB_PORT) else None)
     an = start_in_thread(anthropic_sim.create_app(), ANTHROPIC_PORT if _port_free(ANTHROPIC_PORT) else None)
     os.environ["COPILOT_FLOW_GITHUB_API_URL"] = gh.url
@@ -82,18 +101,24 @@ def start_simulators() -> tuple[str, str, list]:
     return gh.url, an.url, [gh, an]
 
 
-def seed(store) -> None:
-    from copilot_assets.onboarding import connect_team
+def seed(store, app_private_key: str) -> None:
+    from copilot_assets.onboarding import connect_team, find_installation
     from resources.flags import COPILOT_FLAG
+    from resources.github import AppCredential, load_private_key
     from resources.secrets import Secret
 
     store.set_flag(COPILOT_FLAG, True)
-    for slug, name, org, _, _ in DEMO_TEAMS:
+    for slug, name, org, cfg, _ in DEMO_TEAMS:
         try:
             team = store.get_team(slug)
         except Exception:
             team = store.add_team(slug, name=name, github_org=org)
-        _say(connect_team(store, team, Secret(f"demo-{slug}-token")))
+        if _connects_with_app(cfg):  # as `teams connect acme --app-id 1001 --private-key-file key.pem` does
+            key = load_private_key(app_private_key)
+            app = AppCredential(DEMO_APP_ID, find_installation(team, DEMO_APP_ID, key), key)
+            _say(connect_team(store, team, app=app))
+        else:
+            _say(connect_team(store, team, Secret(f"demo-{slug}-token")))
     store.set_ai_credit_budget(store.get_team("acme").id, DEMO_AI_CREDIT_BUDGET)
     _say(f"acme's AI-credit budget: {DEMO_AI_CREDIT_BUDGET:,.0f} credits per month")
 
@@ -238,13 +263,14 @@ def main(argv: list[str] | None = None) -> int:
     warnings.filterwarnings("ignore", message=r".*(is currently in beta|is currently in preview|Non-compliant tag)")
     home, dagster_home = prepare_home()
     _say(f"home {home}; Dagster instance {dagster_home}")
-    gh_url, an_url, servers = start_simulators()
+    app_private_key, app_public_key = demo_app_key()
+    gh_url, an_url, servers = start_simulators(app_public_key)
     _say(f"GitHub simulator {gh_url}; Anthropic simulator {an_url}")
 
     from resources.app_store import store_for
 
     store = store_for()
-    seed(store)
+    seed(store, app_private_key)
     revoke_in_github(gh_url, "globex", DEMO_TEAMS[1][3])
     _say("globex's token was revoked in GitHub after connecting (the simulator now answers 401)")
     run_pipeline(store)

@@ -15,6 +15,7 @@ ACCESS_DENIED_REASONS = (
     "missing_scope",  # classic token without read:org / fine-grained token without the permission
     "sso_required",  # SAML SSO not authorized for the token
     "oauth_restricted",  # org restricts OAuth apps
+    "app_permission_missing",  # a GitHub App without the permission (403 "Resource not accessible by integration")
     "unknown",
 )
 
@@ -65,7 +66,14 @@ class GitHubError(Exception):
 
 
 class TokenRevoked(GitHubError):
+    """A 401: the credential is dead. ``reason`` says whose: None (a token: ``bad_credentials``), or a GitHub
+    App's ``app_uninstalled`` / ``app_key_rejected`` (resources/statuses.py ``REVOKED_REASONS``)."""
+
     error_kind = "token_revoked"
+
+    def __init__(self, message: str, *, reason: str | None = None, **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.reason = reason
 
 
 class CopilotAccessDenied(GitHubError):

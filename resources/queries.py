@@ -149,18 +149,53 @@ def latest_seats_all_teams(conn: sa.Connection, on_or_before: date) -> dict[int,
     return {int(r.team_id): dict(r._mapping) for r in conn.execute(q)}
 
 
+def status_changes_all_teams(conn: sa.Connection, after_id: int, since: Any,
+                             up_to_id: int | None = None) -> list[dict[str, Any]]:
+    """Status events after ``after_id`` (up to ``up_to_id``, at or after ``since``) that changed a team's
+    status, oldest first, with the team's slug: what the alerts sensor tells (it sees every team)."""
+    e, t = tables.copilot_status_events, tables.teams
+    q = (sa.select(e.c.id, e.c.team_id, t.c.slug, e.c.at, e.c.event, e.c.from_status, e.c.to_status, e.c.reason,
+                   e.c.run_id)
+         .join(t, t.c.id == e.c.team_id)
+         .where(e.c.id > int(after_id), e.c.at >= since,
+                sa.or_(e.c.from_status.is_(None), e.c.from_status != e.c.to_status))
+         .order_by(e.c.id))
+    if up_to_id is not None:
+        q = q.where(e.c.id <= int(up_to_id))
+    return [dict(r) for r in conn.execute(q).mappings()]
+
+
+def last_status_event_id_all_teams(conn: sa.Connection) -> int:
+    e = tables.copilot_status_events
+    return int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(e.c.id), 0))).scalar_one())
+
+
+def confirmed_empty_all_teams(conn: sa.Connection, since: Any) -> list[dict[str, Any]]:
+    """Team-days recorded as confirmed empty (no report when they left the gap horizon) at or after ``since``,
+    with the team's slug, by team and day: what the alerts sensor tells."""
+    d, t = tables.copilot_day_status, tables.teams
+    q = (sa.select(d.c.team_id, t.c.slug, d.c.day, d.c.asset, d.c.reason, d.c.last_checked_at)
+         .join(t, t.c.id == d.c.team_id)
+         .where(d.c.state == "confirmed_empty", d.c.last_checked_at >= since)
+         .order_by(d.c.team_id, d.c.day, d.c.asset))
+    return [dict(r) for r in conn.execute(q).mappings()]
+
+
 __all__ = [
     "ai_credits_month_to_date",
     "column_per_team_day",
+    "confirmed_empty_all_teams",
     "count_team_rows",
     "daily_sums",
     "days_with_rows",
     "insights_all_teams",
+    "last_status_event_id_all_teams",
     "latest_seats_all_teams",
     "latest_team_row",
     "raw_report_days",
     "raw_reports_of_day",
     "rows_per_team_day",
+    "status_changes_all_teams",
     "team_rows",
     "team_select",
     "usage_totals_all_teams",

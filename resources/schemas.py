@@ -34,7 +34,21 @@ COLUMN_DESCRIPTIONS: dict[str, str] = {
     "onboarding_error": "why onboarding stopped at `failed` (an internal error); cleared by the next cycle",
     "created_at": "row created (UTC)",
     "updated_at": "row last updated (UTC)",
-    "token_encrypted": "GitHub token, Fernet-encrypted (never in clear)",
+    "token_encrypted": "GitHub token, Fernet-encrypted (never in clear); null for a GitHub App credential",
+    "kind": "token | github_app",
+    "app_id": "GitHub App id (github_app credentials)",
+    "installation_id": "the GitHub App's installation on the team's org (github_app credentials)",
+    "private_key_encrypted": "the GitHub App's private key (PEM), Fernet-encrypted (never in clear); installation "
+    "tokens are never stored",
+    "format": "slack ({\"text\": …}) | generic (JSON with an X-CopilotFlow-Signature HMAC header)",
+    "url_encrypted": "webhook URL, Fernet-encrypted (a Slack webhook URL is a secret)",
+    "secret_encrypted": "HMAC-SHA256 signing secret of a generic target, Fernet-encrypted (null for slack)",
+    "dedup_key": "what the alert is about (status event, confirmed-empty team-day, failed run): sent once per target",
+    "target_id": "alert_targets.id",
+    "attempts": "delivery attempts (each one retried with backoff)",
+    "last_attempt_at": "last delivery attempt (UTC)",
+    "sent_at": "when the webhook accepted it (UTC)",
+    "last_error": "why the last delivery failed (status or error type; never the URL)",
     "is_revoked": "credential no longer used",
     "verified_at": "when the token was verified against GitHub",
     "revoked_at": "when the credential was revoked",
@@ -193,6 +207,11 @@ TABLE_COLUMN_DESCRIPTIONS: dict[tuple[str, str], str] = {
     ("copilot_third_party_agent_daily", "user_initiated_interaction_count"):
         "interactions with that agent (never added to copilot_usage_daily's count)",
     ("copilot_third_party_agent_daily", "session_count"): "sessions with that agent (aggregate reports only)",
+    ("alert_targets", "team_id"): "team whose alerts it receives (null: a global target, every team's alerts)",
+    ("copilot_alerts_sent", "team_id"): "team the alert is about (null: not about one team)",
+    ("copilot_alerts_sent", "kind"): "status_changed | day_confirmed_empty | nightly_failed",
+    ("copilot_alerts_sent", "payload"): "the message as JSON (no secret), kept for retries",
+    ("copilot_alerts_sent", "state"): "pending (retried on the next tick) | sent | abandoned (undelivered for a day)",
 }
 
 # asset → the store tables it writes; the first is its main table

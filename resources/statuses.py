@@ -22,10 +22,21 @@ REASON_NO_SUBSCRIPTION = "no_subscription"
 REASON_CREDENTIAL_MISSING = "credential_missing"
 REASON_CREDENTIAL_UNDECRYPTABLE = "credential_undecryptable"
 CREDENTIAL_REASONS = (REASON_CREDENTIAL_MISSING, REASON_CREDENTIAL_UNDECRYPTABLE)
+# a GitHub App credential: the installation is gone (token exchange 404, or a 401 on the API after one
+# refresh), or GitHub rejects the App's JWT (401 on the exchange: wrong App id, a deleted or rotated key)
+REASON_APP_UNINSTALLED = "app_uninstalled"
+REASON_APP_KEY_REJECTED = "app_key_rejected"
+# why a 401 revoked the credential: the token's own, or the App's
+REVOKED_REASONS = (REASON_BAD_CREDENTIALS, REASON_APP_UNINSTALLED, REASON_APP_KEY_REJECTED)
+# a 403 "Resource not accessible by integration": the App lacks a permission (X-Accepted-GitHub-Permissions)
+REASON_APP_PERMISSION_MISSING = "app_permission_missing"
 
 ONBOARDING_STATUSES = ("not_started", "syncing_copilot", "llm_processing", "complete", "failed")
 
 _CONNECT_CMD = "`copilot-flow teams connect {team} --token-env VAR`"
+_CONNECT_APP_CMD = "`copilot-flow teams connect {team} --app-id ID --private-key-file key.pem`"
+# the GitHub App permissions this product needs (organization permissions, read-only)
+APP_PERMISSIONS = ("Organization Copilot metrics: read", "GitHub Copilot Business: read")
 _PROBE = "the license probe (every 6 h) returns the team to connected as soon as a report call answers"
 
 REMEDIATION_HINTS: dict[str, str] = {
@@ -64,6 +75,24 @@ REMEDIATION_HINTS: dict[str, str] = {
         f"Third-party access → OAuth application policy ({_PROBE}), or connects with a fine-grained token "
         f"via {_CONNECT_CMD}."
     ),
+    REASON_APP_UNINSTALLED: (
+        "The GitHub App is no longer installed on the organization (or its installation was suspended): GitHub "
+        "answers 404 for an installation token, or 401 with one. The stored App credential is revoked and "
+        "nightly syncs for this team are stopped: an org owner installs (or unsuspends) the App on the "
+        f"organization, then an operator reconnects with {_CONNECT_APP_CMD} (the installation is found from "
+        "the org)."
+    ),
+    REASON_APP_KEY_REJECTED: (
+        "GitHub rejected the GitHub App's signed JWT (401): the App id is wrong, or the private key was "
+        "deleted or regenerated in the App's settings. Generate a new private key for the App and reconnect "
+        f"with {_CONNECT_APP_CMD}."
+    ),
+    REASON_APP_PERMISSION_MISSING: (
+        "The GitHub App lacks a permission GitHub asks for (403 'Resource not accessible by integration'): "
+        f"in the App's settings grant the organization permissions '{APP_PERMISSIONS[0]}' (usage reports) "
+        f"and '{APP_PERMISSIONS[1]}' (billing and seats), then an org owner accepts the new permissions "
+        f"for the installation (Settings → GitHub Apps → Review request); {_PROBE}."
+    ),
     REASON_REPEATED_FAILURES: (
         f"{STRIKES_LIMIT} nightly syncs in a row failed (rate limits, GitHub outages or malformed "
         "reports): check the failed runs in the Dagster UI (Runs, tag copilot/team={team}); "
@@ -93,7 +122,7 @@ REMEDIATION_HINTS: dict[str, str] = {
     ),
     TOKEN_REVOKED: (
         "The GitHub token was revoked or expired: an org owner reconnects with "
-        f"{_CONNECT_CMD}."
+        f"{_CONNECT_CMD} (or a GitHub App: {_CONNECT_APP_CMD})."
     ),
     INSUFFICIENT_LICENSES: (
         "GitHub refuses this organization's Copilot usage reports (no subscription, the usage-metrics policy "
@@ -101,6 +130,25 @@ REMEDIATION_HINTS: dict[str, str] = {
     ),
 }
 HINT_REASONS = tuple(k for k in REMEDIATION_HINTS if k not in STATUSES)
+
+# hints of the alerts that are not a status change (docs/runbook.md, "Alerts")
+ALERT_HINTS: dict[str, str] = {
+    "day_confirmed_empty": (
+        "Nothing to do if the organization had no Copilot activity that day (or did not exist yet). Otherwise "
+        "check the org's 'Copilot usage metrics' policy and seats, then materialize the day again in the "
+        "Dagster UI (copilot_usage, partition <day>|{team}): a manual materialization still fetches it."
+    ),
+    "sync_failed": (
+        "Look at the failed run in the Dagster UI (Runs, tag copilot/team={team}): rate limits, GitHub outages "
+        "or malformed reports are retried by the next nightly, which also fills the gaps of the horizon; a "
+        f"{STRIKES_LIMIT}rd failure in a row sets insufficient_licenses (repeated_failures)."
+    ),
+}
+
+
+def alert_hint(kind: str, team: str | None = None) -> str:
+    """The runbook hint of an alert that is not a status change, naming the team's slug."""
+    return ALERT_HINTS[kind].replace("{team}", team or "<team>")
 
 
 def hint_for(status: str, reason: str | None, team: str | None = None) -> str:

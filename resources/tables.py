@@ -61,14 +61,25 @@ def _team_log_table(name: str, *columns: sa.SchemaItem) -> sa.Table:
                     *columns)
 
 
+# a credential is a token (kind "token": token_encrypted) or a GitHub App installation (kind "github_app":
+# app_id, installation_id and the App's private key, encrypted); installation tokens are never stored
+CREDENTIAL_KINDS = ("token", "github_app")
 credentials = _team_log_table(
     "credentials",
-    sa.Column("token_encrypted", sa.Text, nullable=False),
+    sa.Column("token_encrypted", sa.Text),
     sa.Column("is_revoked", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("created_at", UTC_TS, nullable=False),
     sa.Column("verified_at", UTC_TS),
     sa.Column("revoked_at", UTC_TS),
     sa.Column("revoked_reason", sa.String(64)),
+    sa.Column("kind", sa.String(16), nullable=False, server_default=CREDENTIAL_KINDS[0]),
+    sa.Column("app_id", sa.BigInteger),
+    sa.Column("installation_id", sa.BigInteger),
+    sa.Column("private_key_encrypted", sa.Text),
+    sa.CheckConstraint(_in("kind", CREDENTIAL_KINDS), name="kind_valid"),
+    sa.CheckConstraint(
+        "(kind = 'token' AND token_encrypted IS NOT NULL) OR (kind = 'github_app' AND app_id IS NOT NULL "
+        "AND installation_id IS NOT NULL AND private_key_encrypted IS NOT NULL)", name="kind_fields"),
 )
 
 # scope is "global" or "team:<team_id>": one unique key that works the same on SQLite and PostgreSQL
@@ -108,6 +119,47 @@ copilot_run_outcomes = sa.Table(
     sa.Column("outcome", sa.String(32), nullable=False),
     sa.Column("applied_at", UTC_TS, nullable=False),
 )
+
+
+# --------------------------------------------------------------------------- alerts
+# where alerts go: a global target (team_id null) gets every alert, a team's target only that team's; the
+# URL (a Slack webhook URL is a secret) and the signing secret of generic targets are Fernet-encrypted
+ALERT_FORMATS = ("slack", "generic")
+alert_targets = sa.Table(
+    "alert_targets",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("team_id", sa.Integer, sa.ForeignKey("teams.id", ondelete="CASCADE")),
+    sa.Column("format", sa.String(16), nullable=False),
+    sa.Column("url_encrypted", sa.Text, nullable=False),
+    sa.Column("secret_encrypted", sa.Text),
+    sa.Column("created_at", UTC_TS, nullable=False),
+    sa.CheckConstraint(_in("format", ALERT_FORMATS), name="format_valid"),
+    sa.CheckConstraint("format = 'slack' OR secret_encrypted IS NOT NULL", name="generic_signed"),
+)
+
+# one row per (alert, target): written before delivery, so an alert is sent at most once per target (a
+# re-evaluated sensor tick finds it) and a failed delivery is retried on the next tick
+ALERT_STATES = ("pending", "sent", "abandoned")
+copilot_alerts_sent = sa.Table(
+    "copilot_alerts_sent",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("dedup_key", sa.String(200), nullable=False),
+    sa.Column("target_id", sa.Integer, sa.ForeignKey("alert_targets.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("team_id", sa.Integer, sa.ForeignKey("teams.id", ondelete="CASCADE")),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("payload", sa.Text, nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("created_at", UTC_TS, nullable=False),
+    sa.Column("last_attempt_at", UTC_TS),
+    sa.Column("sent_at", UTC_TS),
+    sa.Column("last_error", sa.Text),
+    sa.UniqueConstraint("dedup_key", "target_id", name="uq_copilot_alerts_sent_key_target"),
+    sa.CheckConstraint(_in("state", ALERT_STATES), name="state_valid"),
+)
+sa.Index("ix_copilot_alerts_sent_state", copilot_alerts_sent.c.state)
 
 
 # --------------------------------------------------------------------------- copilot data tables

@@ -20,14 +20,14 @@ def test_definitions_expose_the_contract_names():
     assert defs.resolve_schedule_def("copilot_nightly_sync").cron_schedule == "45 4 * * *"
     assert defs.resolve_schedule_def("copilot_nightly_sync").execution_timezone == "UTC"
     for name in ("copilot_teams_sensor", "copilot_failure_sensor", "copilot_onboarding_sensor",
-                 "copilot_license_probe", "copilot_insights_automation"):
+                 "copilot_license_probe", "copilot_insights_automation", "copilot_alerts_sensor"):
         assert defs.resolve_sensor_def(name).default_status == dg.DefaultSensorStatus.RUNNING
     usage = defs.resolve_assets_def("copilot_usage")
     mp = usage.partitions_def
     assert isinstance(mp, dg.MultiPartitionsDefinition)
     assert [d.name for d in mp.partitions_defs] == ["date", "team"]
     assert mp.get_partitions_def_for_dimension("team").name == "teams"
-    assert set(defs.resources) >= {"store", "github", "llm"}
+    assert set(defs.resources) >= {"store", "github", "llm", "alerts"}
 
 
 def test_dagster_definitions_validate(tmp_path):

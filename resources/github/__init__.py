@@ -17,18 +17,32 @@
 - The token never appears in repr(), logs or exception text; errors carry the path only (no query string,
   never a download URL); a logging filter strips URL queries from httpx/httpcore log records.
 
-Modules: ``logs`` (the log filter), ``classify`` (pure: errors, reasons, waits), ``reports`` (Report, NotReady,
+- A team's credential is a token or a GitHub App installation (``app_auth``: JWT → installation token, cached
+  in memory until 5 minutes before it expires, refreshed once on a 401, never stored or logged).
+
+Modules: ``logs`` (the log filter), ``classify`` (pure: errors, reasons, waits), ``app_auth`` (GitHub App
+installation tokens), ``reports`` (Report, NotReady,
 shard parsing), ``spool`` (DaySpool), ``transport`` (connections, redirects, retries), ``client``
 (GitHubClient), ``resource`` (GitHubResource and its config). Everything importers use is re-exported here.
 """
 
 from __future__ import annotations
 
+from resources.github.app_auth import (
+    INSTALLATION_TOKENS,
+    AppCredential,
+    InstallationAuth,
+    InstallationTokens,
+    StaticToken,
+    app_jwt,
+    load_private_key,
+)
 from resources.github.classify import (
     RATE_LIMIT_BUDGET_SECONDS,
     RATE_LIMIT_CAP_SECONDS,
     RATE_LIMIT_JITTER,
     SECONDARY_MIN_WAIT,
+    accepted_permissions,
     access_denied_reason,
     backoff_wait,
     classify_error,
@@ -59,6 +73,7 @@ from resources.github.resource import (
     USER_TEAMS_AVAILABLE_FROM,
     USER_TEAMS_FLOOR_CONFIG,
     GitHubResource,
+    app_credential,
     default_base_url,
     parse_user_teams_floor,
 )
@@ -77,6 +92,7 @@ __all__ = [
     "BILLING_REPORT",
     "ENV_API_URL",
     "HTTP_LOGGERS",
+    "INSTALLATION_TOKENS",
     "LATEST_REPORTS",
     "MAX_REDIRECTS",
     "NOT_READY_WHY",
@@ -96,19 +112,27 @@ __all__ = [
     "USER_TEAMS_AVAILABLE_FROM",
     "USER_TEAMS_FLOOR_CONFIG",
     "USER_TEAMS_REPORT",
+    "AppCredential",
     "CallCounter",
     "DaySpool",
     "GitHubClient",
     "GitHubResource",
+    "InstallationAuth",
+    "InstallationTokens",
     "NotReady",
     "Report",
+    "StaticToken",
     "_parse_link_next",
+    "accepted_permissions",
     "access_denied_reason",
+    "app_credential",
+    "app_jwt",
     "backoff_wait",
     "classify_error",
     "default_base_url",
     "install_log_filter",
     "iter_shard",
+    "load_private_key",
     "logger",
     "parse_shard",
     "parse_user_teams_floor",

@@ -93,6 +93,8 @@ def access_denied_reason(message: str, headers: Mapping[str, str] | None = None)
         return "sso_required"
     if "oauth app access restrictions" in m:
         return "oauth_restricted"
+    if "resource not accessible by integration" in m:  # a GitHub App installation token
+        return "app_permission_missing"
     if "resource not accessible by" in m:
         return "missing_scope"
     if "insufficient permissions" in m or "requires admin" in m or "organization role" in m:
@@ -102,6 +104,32 @@ def access_denied_reason(message: str, headers: Mapping[str, str] | None = None)
     if "scope" in m or _header(headers, "x-accepted-github-permissions"):
         return "missing_scope"
     return "unknown"
+
+
+# GitHub App permission slugs (X-Accepted-GitHub-Permissions) → the names GitHub's settings pages show
+PERMISSION_NAMES = {
+    "organization_copilot_metrics": "Organization Copilot metrics",
+    "organization_copilot_seat_management": "GitHub Copilot Business",
+    "organization_administration": "Administration",
+}
+
+
+def accepted_permissions(headers: Mapping[str, str] | None) -> str | None:
+    """X-Accepted-GitHub-Permissions as settings names, e.g. "Organization Copilot metrics: read" (alternatives
+    GitHub separates with ";" joined by " or "), or None without the header."""
+    raw = _header(headers, "x-accepted-github-permissions")
+    if not raw:
+        return None
+    names = []
+    for alternative in raw.split(";"):
+        parts = []
+        for item in alternative.split(","):
+            slug, _, level = item.strip().partition("=")
+            if slug:
+                parts.append(f"{PERMISSION_NAMES.get(slug, slug)}: {level or 'read'}")
+        if parts:
+            names.append(" and ".join(parts))
+    return " or ".join(names)[:_MAX_MESSAGE] or None
 
 
 # the legacy metrics API's 422 when its policy was off; older paths may still answer it
@@ -136,7 +164,11 @@ def classify_error(
         if limited:
             wait, source = retry_after_with_source(headers, now)
             return RateLimited(msg, retry_after=wait, secondary=secondary, retry_after_source=source, **kw)
-        return CopilotAccessDenied(msg, reason=access_denied_reason(msg, headers), **kw)
+        reason = access_denied_reason(msg, headers)
+        needs = accepted_permissions(headers) if reason == "app_permission_missing" else None
+        if needs:
+            msg = f"{msg} (the GitHub App needs {needs})"
+        return CopilotAccessDenied(msg, reason=reason, **kw)
     if status == 404:
         if "copilot" in lower and _NOT_ENABLED in lower:
             return CopilotAccessDenied(msg, reason="no_subscription", **kw)

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 import dagster as dg
 from pydantic import Field, field_validator
 
 from resources import settings
+from resources.github.app_auth import AppCredential, InstallationAuth, InstallationTokens
 from resources.github.classify import RATE_LIMIT_BUDGET_SECONDS
 from resources.github.client import GitHubClient
 
@@ -77,12 +79,17 @@ class GitHubResource(dg.ConfigurableResource):
         return value.strip()
 
     def client(
-        self, *, team: str, org: str, token: str, log: Callable[[str], None] | None = None
+        self, *, team: str, org: str, token: str | None = None, app: AppCredential | None = None,
+        log: Callable[[str], None] | None = None, tokens: InstallationTokens | None = None,
     ) -> GitHubClient:
-        """``log`` receives one line per rate-limit wait (e.g. ``context.log.warning``)."""
+        """A client with a token, or with a GitHub App installation (``app``: its installation token comes
+        from ``tokens``, the process's cache by default). ``log`` receives one line per rate-limit wait (e.g.
+        ``context.log.warning``)."""
+        base_url = self.base_url or default_base_url()
         return GitHubClient(
-            base_url=self.base_url or default_base_url(),
+            base_url=base_url,
             token=token,
+            auth=InstallationAuth(app, base_url, team=team, tokens=tokens) if app is not None else None,
             team=team,
             org=org,
             max_concurrency=self.max_concurrency_per_org,
@@ -90,3 +97,20 @@ class GitHubResource(dg.ConfigurableResource):
             log=log,
             **{name: getattr(self, name) for name in _CLIENT_FIELDS},
         )
+
+    def client_for(self, credential: Any, *, team: str, org: str,
+                   log: Callable[[str], None] | None = None) -> GitHubClient:
+        """A client for a stored credential (``resources.store.ActiveCredential``): its token, or its GitHub
+        App installation."""
+        app = app_credential(credential)
+        if app is not None:
+            return self.client(team=team, org=org, app=app, log=log)
+        return self.client(team=team, org=org, token=credential.token.reveal(), log=log)
+
+
+def app_credential(credential: Any) -> AppCredential | None:
+    """The GitHub App of a stored credential, or None for a token."""
+    if getattr(credential, "kind", "token") != "github_app":
+        return None
+    return AppCredential(app_id=int(credential.app_id), installation_id=int(credential.installation_id),
+                         private_key=credential.private_key)

@@ -1,6 +1,7 @@
 """The HTTP side of GitHubClient: its two httpx clients (REST: the token on the API origin only, redirects
-followed by hand; downloads: never the token), the retry loop of transient errors, and the rate-limit
-budget (every wait logged)."""
+followed by hand; downloads: never the token), the retry loop of transient errors, the rate-limit budget
+(every wait logged), and where the token comes from (a ``TokenSource``: a static token, or a GitHub App
+installation whose token is refreshed once on a 401)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from resources.github.app_auth import StaticToken, TokenSource
 from resources.github.classify import (
     RATE_LIMIT_BUDGET_SECONDS,
     RATE_LIMIT_CAP_SECONDS,
@@ -98,7 +100,7 @@ class GitHubTransport:
         self,
         *,
         base_url: str,
-        token: str,
+        token: str | None = None,
         team: str,
         org: str,
         max_attempts: int = 4,
@@ -116,6 +118,7 @@ class GitHubTransport:
         clock: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
         transport: httpx.BaseTransport | None = None,
+        auth: TokenSource | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.team = team
@@ -136,7 +139,7 @@ class GitHubTransport:
         self.rate_limit_max_attempts = max(1, int(rate_limit_max_attempts or self.max_attempts))
         self.rate_limit_waited = 0.0
         self.calls = CallCounter()
-        self._token = token
+        self._auth: TokenSource = auth if auth is not None else StaticToken(token or "")
         self._log = log or logger.warning
         self._sleep = sleep
         self._clock = clock
@@ -254,13 +257,24 @@ class GitHubTransport:
     def _same_origin(self, url: httpx.URL) -> bool:
         return _origin(url) == self._api_origin
 
-    def _rest_once(self, url: str, params: dict[str, Any] | None, endpoint: str) -> httpx.Response:
+    @property
+    def auth_kind(self) -> str:
+        """``token`` or ``github_app``: how this client authenticates (never the credential itself)."""
+        return self._auth.kind
+
+    def _rest_once(self, url: str, params: dict[str, Any] | None, endpoint: str,
+                   used: list[str] | None = None) -> httpx.Response:
+        """One request (and its redirects). ``used`` receives the bearer token sent, so a 401 can drop
+        exactly that one from a cache."""
         request = self._http.build_request("GET", url, params=params)
         hops = 0
         while True:
             with_token = self._same_origin(request.url)
             if with_token:
-                request.headers["Authorization"] = f"Bearer {self._token}"
+                bearer = self._auth.bearer()
+                if used is not None:
+                    used.append(bearer)
+                request.headers["Authorization"] = f"Bearer {bearer}"
             self.calls.add("rest")
             try:
                 with self._sem:
@@ -302,9 +316,23 @@ class GitHubTransport:
             raise err
         return resp
 
+    def _rest_authorized(self, url: str, params: dict[str, Any] | None, endpoint: str) -> httpx.Response:
+        """A request whose 401 gets one more try with a fresh token when the token source can refresh (a
+        GitHub App installation token that expired or was revoked early); a 401 after that is final."""
+        used: list[str] = []
+        try:
+            return self._rest_once(url, params, endpoint, used)
+        except TokenRevoked as err:
+            if not used or not self._auth.refresh(used[-1]):
+                raise self._auth.revoked(err) from None
+        try:
+            return self._rest_once(url, params, endpoint)
+        except TokenRevoked as err:
+            raise self._auth.revoked(err) from None
+
     def _get(self, url: str, params: dict[str, Any] | None = None) -> httpx.Response:
         endpoint = urlsplit(url).path if "://" in url else url.split("?", 1)[0]
-        return self._with_retries(endpoint, lambda: self._rest_once(url, params, endpoint))
+        return self._with_retries(endpoint, lambda: self._rest_authorized(url, params, endpoint))
 
     def _json_body(self, resp: httpx.Response, what: str, endpoint: str) -> Any:
         try:

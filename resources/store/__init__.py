@@ -3,13 +3,14 @@
 Only this package and the resources talk to the database (reads of team data go through
 ``resources.queries``). Every write that touches several rows of one team-day happens in one transaction
 (delete-then-insert), so a crash leaves the previous version intact. ``Store`` is one object made of parts:
-teams and flags, credentials, status transitions, team-day data.
+teams and flags, credentials, status transitions, team-day data, alert targets and raised alerts.
 """
 
 from __future__ import annotations
 
 from resources import settings
 from resources.secrets import SecretBox, SecretKeyMissing, ensure_key_file, load_key
+from resources.store.alerts import AlertsMixin, PendingAlert, RaisedAlert
 from resources.store.base import (
     MIGRATIONS_DIR,
     ActiveCredential,
@@ -26,7 +27,7 @@ from resources.store.team_days import TeamDaysMixin, TeamDayWrite
 from resources.store.teams import TeamsMixin
 
 
-class Store(TeamsMixin, CredentialsMixin, HealthMixin, TeamDaysMixin):
+class Store(TeamsMixin, CredentialsMixin, HealthMixin, TeamDaysMixin, AlertsMixin):
     """Typed access to the app store. Cheap to build; share one per process."""
 
     def __init__(self, url: str | None = None, *, secret_key: bytes | None = None) -> None:
@@ -79,6 +80,8 @@ __all__ = [
     "MIGRATIONS_DIR",
     "ActiveCredential",
     "DuplicateTeam",
+    "PendingAlert",
+    "RaisedAlert",
     "Store",
     "Team",
     "TeamDayWrite",

@@ -79,11 +79,17 @@ class Team:
 @dataclass(frozen=True)
 class ActiveCredential:
     """The team's current credential: its id (failures revoke only the credential a run used), when it was
-    connected, and the decrypted token (a ``Secret``: it never prints itself)."""
+    connected, and what it is — a token (``kind`` "token": the decrypted ``token``) or a GitHub App
+    installation (``kind`` "github_app": ``app_id``, ``installation_id`` and the decrypted ``private_key``).
+    Secrets are ``Secret``s: they never print themselves."""
 
     id: int
     created_at: datetime
-    token: Secret = field(repr=False)
+    token: Secret | None = field(default=None, repr=False)
+    kind: str = "token"
+    app_id: int | None = None
+    installation_id: int | None = None
+    private_key: Secret | None = field(default=None, repr=False)
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

@@ -16,11 +16,19 @@ As strict as GitHub documents (reference/github-copilot-api.md §6), never kinde
   per (org, report, day) from a sha256 seed (``not_ready_status``: "mixed" | "204" | "404");
 - REST routes are also served under ``/organizations/{org}/...`` and downloads under ``/_dl/...``: the targets
   of the "redirect" (same origin) and "redirect_other_host" (127.0.0.1 ↔ localhost, same port) faults, which
-  never redirect again.
+  never redirect again;
+- GitHub Apps (``apps``: App id → public key PEM; ``OrgConfig.app_installation``): the App's RS256 JWT is
+  verified (iss, iat, exp on the App clock), ``POST /app/installations/{id}/access_tokens`` issues
+  installation tokens expiring after ``installation_token_ttl_seconds``, ``GET /orgs/{org}/installation``
+  finds the installation; the org endpoints accept those tokens until they expire, answer 401 once the App is
+  uninstalled, and 403 "Resource not accessible by integration" (+ ``X-Accepted-GitHub-Permissions``) for a
+  permission the installation lacks. ``/_sim/installations/{id}`` uninstalls, changes permissions or expires
+  tokens; ``/_sim/clock`` moves the App clock.
 
 Modules: ``config`` (Fault, OrgConfig, SimConfig), ``state`` (SimState, request log), ``responses`` (JSON,
 errors, rate headers, fault responses, redirects), ``rest`` (the pipeline every REST route shares),
-``reports``, ``billing``, ``downloads`` (signed links and the download host), ``admin``, ``app``
+``reports``, ``billing``, ``downloads`` (signed links and the download host), ``apps`` (GitHub Apps),
+``admin``, ``app``
 (create_app, main). The data itself comes from simulators/github_data.py. Every public name is re-exported
 here.
 """
@@ -29,15 +37,27 @@ from __future__ import annotations
 
 from simulators.github.admin import admin_org, admin_requests, admin_reset, admin_stats
 from simulators.github.app import create_app, main
+from simulators.github.apps import (
+    access_tokens,
+    admin_apps,
+    admin_clock,
+    admin_installation,
+    new_app_key_pair,
+    org_installation,
+)
 from simulators.github.billing import billing, seats
 from simulators.github.config import (
+    DEFAULT_APP_PERMISSIONS,
     ENVELOPE_MODES,
     FAULT_MODES,
     FAULT_STATUSES,
+    METRICS_PERMISSION,
     NOT_READY_STATUSES,
     REDIRECT_MODES,
     RESPONSE_MODES,
+    SEATS_PERMISSION,
     Fault,
+    Installation,
     OrgConfig,
     SimConfig,
 )
@@ -54,16 +74,18 @@ from simulators.github.responses import (
     MSG_PRIMARY,
     MSG_SECONDARY,
 )
-from simulators.github.state import SimState, token_prefix
+from simulators.github.state import IssuedToken, SimState, token_prefix
 
 __all__ = [
     "API_VERSIONS",
     "DEFAULT_API_VERSION",
+    "DEFAULT_APP_PERMISSIONS",
     "DOCS",
     "ENVELOPE_MODES",
     "FAULT_MODES",
     "FAULT_STATUSES",
     "LATEST_REPORTS",
+    "METRICS_PERMISSION",
     "MSG_LEGACY_POLICY",
     "MSG_NO_SUBSCRIPTION",
     "MSG_PERMISSIONS",
@@ -74,10 +96,17 @@ __all__ = [
     "ONE_DAY_REPORTS",
     "REDIRECT_MODES",
     "RESPONSE_MODES",
+    "SEATS_PERMISSION",
     "Fault",
+    "Installation",
+    "IssuedToken",
     "OrgConfig",
     "SimConfig",
     "SimState",
+    "access_tokens",
+    "admin_apps",
+    "admin_clock",
+    "admin_installation",
     "admin_org",
     "admin_requests",
     "admin_reset",
@@ -88,7 +117,9 @@ __all__ = [
     "latest_report",
     "legacy_metrics",
     "main",
+    "new_app_key_pair",
     "one_day_report",
+    "org_installation",
     "seats",
     "token_prefix",
 ]

@@ -1,7 +1,8 @@
-"""Local GitHub Copilot REST simulator (reports API, billing, seats, signed download host).
+"""Local GitHub Copilot REST simulator (reports API, billing, seats, signed download host, GitHub Apps).
 
 This module builds the app (``create_app``: REST routes under ``/orgs`` and their ``/organizations`` alias,
-the download host, the admin routes) and runs it (``main``, i.e. ``python -m simulators.github``).
+the GitHub App routes, the download host, the admin routes) and runs it (``main``, i.e.
+``python -m simulators.github``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 
 from simulators.github.admin import admin_org, admin_requests, admin_reset, admin_stats
+from simulators.github.apps import access_tokens, admin_apps, admin_clock, admin_installation, org_installation
 from simulators.github.billing import billing, seats
 from simulators.github.config import SimConfig
 from simulators.github.downloads import download
@@ -33,12 +35,17 @@ def create_app(config: SimConfig | dict | None = None) -> Starlette:
     routes = [
         # /organizations/{org}/... is the alias "redirect" faults point at (same handlers)
         *(Route(prefix + "/{org}" + path, handler) for prefix in ("/orgs", "/organizations") for path, handler in rest),
+        Route("/app/installations/{installation_id}/access_tokens", access_tokens, methods=["POST"]),
+        Route("/orgs/{org}/installation", org_installation),
         Route("/_downloads/{opaque}", download),
         Route("/_dl/{opaque}", download),
         Route("/_sim/orgs/{org}", admin_org, methods=["POST"]),
         Route("/_sim/reset", admin_reset, methods=["POST"]),
         Route("/_sim/requests", admin_requests, methods=["GET", "DELETE"]),
         Route("/_sim/stats", admin_stats),
+        Route("/_sim/apps/{app_id}", admin_apps, methods=["POST"]),
+        Route("/_sim/installations/{installation_id}", admin_installation, methods=["POST"]),
+        Route("/_sim/clock", admin_clock, methods=["POST"]),
     ]
     app = Starlette(routes=routes)
     app.state.sim = SimState(config)

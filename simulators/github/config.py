@@ -1,4 +1,5 @@
-"""The simulator's configuration: fault modes and ``Fault``, per-org ``OrgConfig``, the whole ``SimConfig``."""
+"""The simulator's configuration: fault modes and ``Fault``, a GitHub App's ``Installation`` on an org, per-org
+``OrgConfig``, the whole ``SimConfig`` (with the GitHub Apps' public keys)."""
 
 from __future__ import annotations
 
@@ -82,6 +83,39 @@ class Fault:
 
 NOT_READY_STATUSES = ("mixed", "204", "404")
 
+# GitHub App organization permissions: usage reports need "Organization Copilot metrics" (read); billing and
+# seats "GitHub Copilot Business" (read), or "Administration" (read) — GitHub's X-Accepted-GitHub-Permissions
+METRICS_PERMISSION = "organization_copilot_metrics"
+SEATS_PERMISSION = "organization_copilot_seat_management"
+ADMIN_PERMISSION = "organization_administration"
+DEFAULT_APP_PERMISSIONS = {METRICS_PERMISSION: "read", SEATS_PERMISSION: "read"}
+
+
+@dataclass
+class Installation:
+    """A GitHub App installed on an org: the App's id, the installation's id, the permissions the org granted
+    it (installation tokens carry the ones granted when they were issued), and whether it is installed."""
+
+    app_id: int
+    installation_id: int
+    permissions: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_APP_PERMISSIONS))
+    installed: bool = True
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any] | Installation | None) -> Installation | None:
+        if d is None or isinstance(d, Installation):
+            return d
+        known = {f.name for f in fields(cls)}
+        unknown = set(d) - known
+        if unknown:
+            raise ValueError(f"unknown app_installation keys: {sorted(unknown)}")
+        inst = cls(**d)
+        if int(inst.app_id) <= 0 or int(inst.installation_id) <= 0:
+            raise ValueError("app_installation needs positive app_id and installation_id")
+        inst.app_id, inst.installation_id = int(inst.app_id), int(inst.installation_id)
+        inst.permissions = {str(k): str(v) for k, v in (inst.permissions or {}).items()}
+        return inst
+
 
 @dataclass
 class OrgConfig:
@@ -102,6 +136,8 @@ class OrgConfig:
     # seats Link: rel="next"/"last"/... URLs on this origin ("localhost", "localhost:8787" or a full origin);
     # a host without a port keeps the request's port. None = the request's own origin
     seats_link_host: str | None = None
+    # a GitHub App installed on this org (its installation tokens are accepted like the org's tokens)
+    app_installation: Installation | None = None
 
     @classmethod
     def from_dict(cls, d: dict[str, Any] | OrgConfig | None) -> OrgConfig:
@@ -113,7 +149,8 @@ class OrgConfig:
         if unknown:
             raise ValueError(f"unknown OrgConfig keys: {sorted(unknown)}")
         faults = [f if isinstance(f, Fault) else Fault(**f) for f in d.pop("faults", []) or []]
-        cfg = cls(**d, faults=faults)
+        installation = Installation.from_dict(d.pop("app_installation", None))
+        cfg = cls(**d, faults=faults, app_installation=installation)
         if not 1 <= cfg.seats <= 10000 and cfg.seats != 0:
             raise ValueError("seats must be within 0..10000")
         if cfg.not_ready_status not in NOT_READY_STATUSES:
@@ -136,6 +173,9 @@ class SimConfig:
     latency_ms: int = 0
     secret: str = field(default_factory=lambda: secrets.token_hex(16))  # HMAC key of download links
     today: str | None = None  # override "today" (UTC) for deterministic tests
+    # GitHub Apps: App id → the App's public key (PEM), which verifies the App's RS256 JWTs
+    apps: dict[str, str] = field(default_factory=dict)
+    installation_token_ttl_seconds: int = 3600  # GitHub: installation tokens expire after one hour
 
     @classmethod
     def from_dict(cls, d: dict[str, Any] | SimConfig | None) -> SimConfig:
@@ -143,4 +183,5 @@ class SimConfig:
             return d
         d = dict(d or {})
         orgs = {k.lower(): OrgConfig.from_dict(v) for k, v in (d.pop("orgs", {}) or {}).items()}
-        return cls(orgs=orgs, **d)
+        apps = {str(k): str(v) for k, v in (d.pop("apps", {}) or {}).items()}
+        return cls(orgs=orgs, apps=apps, **d)

@@ -10,6 +10,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from simulators.github.apps import installation_refusal
 from simulators.github.config import ENVELOPE_MODES, REDIRECT_MODES, RESPONSE_MODES, OrgConfig
 from simulators.github.responses import (
     API_VERSIONS,
@@ -69,9 +70,14 @@ async def _rest_inner(
     token = _bearer(request)
     if token is None:
         return _error(401, "Requires authentication", version=version)
-    if token not in state.tokens(org, oc):
-        return _error(401, "Bad credentials", version=version)
     rate = _rate_headers(state, org)
+    issued = state.issued_token(token)
+    if issued is not None:  # a GitHub App installation token: its expiry, installation and permissions
+        refused = installation_refusal(state, org, issued, kind, rate, version)
+        if refused is not None:
+            return refused
+    elif token not in state.tokens(org, oc):
+        return _error(401, "Bad credentials", version=version)
     alias = _alias_path(request.url.path)
     modes = RESPONSE_MODES if alias is not None else tuple(m for m in RESPONSE_MODES if m not in REDIRECT_MODES)
     f = state.take_fault(oc, kind, day, modes)

@@ -1,25 +1,38 @@
-"""``SimState``: the live configuration, fault counters, request log (never a raw token) and in-flight stats,
-plus the signing of download links."""
+"""``SimState``: the live configuration, fault counters, request log (never a raw token or JWT) and in-flight
+stats, the signing of download links, and the GitHub App installation tokens it issued (with their own
+clock, which tests move forward to expire them)."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
 import threading
 import time
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
 from starlette.requests import Request
 
-from simulators.github.config import Fault, OrgConfig, SimConfig
+from simulators.github.config import Fault, Installation, OrgConfig, SimConfig
 
 
 def token_prefix(token: str | None) -> str | None:
     if not token:
         return None
     return hashlib.sha256(token.encode()).hexdigest()[:12]
+
+
+@dataclass
+class IssuedToken:
+    """An installation token the simulator issued: for which org and installation, until when (the App
+    clock), with the permissions granted at issue time."""
+
+    org: str
+    installation_id: int
+    expires_at: float
+    permissions: dict[str, str]
 
 
 class SimState:
@@ -37,7 +50,11 @@ class SimState:
                 latency_ms=cfg.latency_ms,
                 secret=cfg.secret,
                 today=cfg.today,
+                apps=dict(cfg.apps),
+                installation_token_ttl_seconds=cfg.installation_token_ttl_seconds,
             )
+            self.issued: dict[str, IssuedToken] = {}  # installation token → what it is (in memory only)
+            self.clock_offset = 0.0  # seconds the App clock (JWTs, installation tokens) runs ahead
             self.requests: list[dict[str, Any]] = []
             self.counts: dict[str, int] = {}
             self.in_flight: dict[str, int] = {}
@@ -77,6 +94,61 @@ class SimState:
                     return f
         return None
 
+    # -- GitHub Apps
+    def now(self) -> float:
+        """The App clock (epoch seconds): JWT times and installation-token expiry are judged by it."""
+        with self.lock:
+            return time.time() + self.clock_offset
+
+    def advance_clock(self, seconds: float) -> float:
+        with self.lock:
+            self.clock_offset += float(seconds)
+            return self.clock_offset
+
+    def installation(self, installation_id: int) -> tuple[str, Installation] | None:
+        """(org, installation) of an installation id, installed or not."""
+        with self.lock:
+            for org, oc in self.config.orgs.items():
+                inst = oc.app_installation
+                if inst is not None and inst.installation_id == int(installation_id):
+                    return org, inst
+        return None
+
+    def issue_token(self, org: str, inst: Installation) -> tuple[str, IssuedToken]:
+        token = "ghs_" + secrets.token_urlsafe(27).replace("-", "A").replace("_", "B")
+        issued = IssuedToken(org=org, installation_id=inst.installation_id,
+                             expires_at=self.now() + self.config.installation_token_ttl_seconds,
+                             permissions=dict(inst.permissions))
+        with self.lock:
+            self.issued[token] = issued
+        return token, issued
+
+    def issued_token(self, token: str | None) -> IssuedToken | None:
+        if not token:
+            return None
+        with self.lock:
+            return self.issued.get(token)
+
+    def update_installation(self, installation_id: int, *, installed: bool | None = None,
+                            permissions: dict[str, str] | None = None, expire_tokens: bool = False) -> Installation:
+        """The admin switch: uninstall (or reinstall), change the granted permissions (tokens issued from now
+        on carry them), expire the installation's tokens now."""
+        found = self.installation(installation_id)
+        if found is None:
+            raise KeyError(f"no installation {installation_id}")
+        _, inst = found
+        with self.lock:
+            if installed is not None:
+                inst.installed = bool(installed)
+            if permissions is not None:
+                inst.permissions = {str(k): str(v) for k, v in permissions.items()}
+            if expire_tokens or installed is False:
+                now = time.time() + self.clock_offset
+                for issued in self.issued.values():
+                    if issued.installation_id == inst.installation_id:
+                        issued.expires_at = min(issued.expires_at, now)
+        return inst
+
     # -- request log / stats
     def enter(self, org: str | None) -> None:
         if not org:
@@ -95,6 +167,9 @@ class SimState:
 
     def log(self, request: Request, org: str | None, kind: str, status: int) -> None:
         token = _bearer(request)
+        auth = None
+        if token:
+            auth = "installation" if self.issued_token(token) else ("jwt" if token.count(".") == 2 else "token")
         entry = {
             "method": request.method,
             "host": request.url.netloc,
@@ -103,6 +178,7 @@ class SimState:
             "endpoint_kind": kind,
             "token_sha256_prefix": token_prefix(token),
             "had_authorization": "authorization" in request.headers,
+            "auth": auth,  # token | installation | jwt | None: what kind of credential came, never its value
             "status": status,
             "ts": time.time(),
         }

@@ -29,6 +29,7 @@ from resources.llm import AnthropicResource
 from resources.secrets import Secret
 from resources.store import Store, Team
 from resources.sync_policy import SyncPolicyResource
+from resources.webhooks import AlertsResource
 from simulators.github import SimState
 
 
@@ -168,6 +169,17 @@ class Harness:
         return self.instance.get_dynamic_partitions(TEAMS_PARTITION_NAME)
 
 
+def step_failures(result: dg.ExecuteInProcessResult) -> list[dict[str, Any]]:
+    """The ``failed_team_days`` records of a run's failed steps."""
+    from copilot_assets.outcomes import failed_team_days
+
+    out: list[dict[str, Any]] = []
+    for ev in result.all_events:
+        if ev.is_step_failure and ev.step_failure_data.user_failure_data is not None:
+            out.extend(failed_team_days(dict(ev.step_failure_data.user_failure_data.metadata)))
+    return out
+
+
 def nightly_window_requests(data: Any) -> list[dg.RunRequest]:
     """The schedule's runs of the 3-day window (the tick may add gap-fill runs of older days)."""
     return [rr for rr in data.run_requests or [] if rr.tags.get(RUN_TRIGGER_TAG) == "nightly"]
@@ -190,5 +202,7 @@ def build_defs(store_url: str, github_url: str) -> dg.Definitions:
             "llm": AnthropicResource(),  # no ANTHROPIC_API_KEY (conftest): rule-based insights
             "sync_policy": SyncPolicyResource(),
             "cost": CostResource(),
+            # fast delivery: a webhook that is down costs a test milliseconds, not the production backoff
+            "alerts": AlertsResource(timeout_seconds=2.0, backoff_base_seconds=0.01, message_deadline_seconds=5.0),
         }),
     )

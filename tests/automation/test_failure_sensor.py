@@ -10,19 +10,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from automation_support import Harness, nightly_window_requests, today, window
+from automation_support import Harness, nightly_window_requests, step_failures, today, window
 from store_support import active_token, credential_rows, days_present
 
 from copilot_assets import status as sm
-from copilot_assets.outcomes import TEAM_TAG, failed_team_days
-
-
-def _step_failure_metadata(result) -> list[dict]:
-    out = []
-    for ev in result.all_events:
-        if ev.is_step_failure and ev.step_failure_data.user_failure_data is not None:
-            out.extend(failed_team_days(dict(ev.step_failure_data.user_failure_data.metadata)))
-    return out
+from copilot_assets.outcomes import TEAM_TAG
 
 
 def _sensor_events(h: Harness, slug: str) -> list[dict]:
@@ -39,7 +31,7 @@ def test_401_revokes_token_and_credential_exactly_once(h: Harness) -> None:
 
     result = h.nightly_run()
     assert not result.success
-    records = _step_failure_metadata(result)
+    records = step_failures(result)
     # the first step got 401 and revoked the credential; the later steps of the run had none to use
     assert 401 in {r["http_status"] for r in records}
     assert {r["error_kind"] for r in records} <= {"token_revoked", "credential_revoked"}
@@ -90,7 +82,7 @@ def test_github_denial_makes_insufficient_licenses_with_reason(h: Harness, knobs
     h.fault("acme", *faults, **knobs)
 
     result = h.nightly_run()
-    assert http_status in {r["http_status"] for r in _step_failure_metadata(result)}
+    assert http_status in {r["http_status"] for r in step_failures(result)}
     h.failure_sensor(result)
 
     team = h.team("acme")
@@ -113,7 +105,7 @@ def test_three_transient_nightly_failures_then_repeated_failures_and_success_res
     def failing_nightly(mode: str):
         h.fault("acme", {"mode": mode, "endpoint": "any"})
         result = h.nightly_run()
-        assert {r["error_kind"] for r in _step_failure_metadata(result)} == {"unavailable"}
+        assert {r["error_kind"] for r in step_failures(result)} == {"unavailable"}
         h.failure_sensor(result)
         return result, h.team("acme")
 
@@ -186,7 +178,7 @@ def test_failure_of_team_a_never_changes_team_b(h: Harness, mode: str) -> None:
 
     days = [d.isoformat() for d in window()]
     assert h.materialized(result, "copilot_usage") == {f"{d}|team-b" for d in days}
-    assert {r["team"] for r in _step_failure_metadata(result)} == {"team-a"}
+    assert {r["team"] for r in step_failures(result)} == {"team-a"}
 
     a, b = h.team("team-a"), h.team("team-b")
     if mode == "401":
@@ -214,7 +206,7 @@ def test_old_day_backfill_500_adds_no_strike_but_401_still_revokes(h: Harness) -
     h.fault("acme", {"mode": "500", "endpoint": "any"})
     result = h.range_run("acme", "acme", start, end)  # tagged like a UI backfill
     assert TEAM_TAG not in result.dagster_run.tags
-    assert {r["error_kind"] for r in _step_failure_metadata(result)} == {"unavailable"}
+    assert {r["error_kind"] for r in step_failures(result)} == {"unavailable"}
     h.failure_sensor(result)
     t = h.team("acme")
     assert (t.copilot_status, t.copilot_consecutive_failures) == ("connected", 2)
@@ -222,7 +214,7 @@ def test_old_day_backfill_500_adds_no_strike_but_401_still_revokes(h: Harness) -
 
     h.fault("acme", tokens=["rotated-elsewhere"])
     result = h.range_run("acme", "acme", start, end)
-    records = _step_failure_metadata(result)  # the later steps had no credential left to use
+    records = step_failures(result)  # the later steps had no credential left to use
     assert 401 in {r["http_status"] for r in records}
     assert {r["error_kind"] for r in records} <= {"token_revoked", "credential_revoked"}
     h.failure_sensor(result)

@@ -48,7 +48,7 @@ def team_count() -> int:
 
 def test_db_upgrade_and_team_lifecycle(runner, gh):
     r = run(runner, "db", "upgrade")
-    assert r.exit_code == 0 and "revision 0003" in r.output
+    assert r.exit_code == 0 and "revision 0004" in r.output
     r = run(runner, "teams", "add", "acme-web", "--org", "acme", "--name", "Acme Web")
     assert r.exit_code == 0, r.output
     r = run(runner, "teams", "connect", "acme-web", "--token-env", "GH_TOKEN", env={"GH_TOKEN": CANARY})
@@ -62,6 +62,7 @@ def test_db_upgrade_and_team_lifecycle(runner, gh):
     assert lines[2].split()[:3] == ["acme-web", "acme", "connected"]
     r = run(runner, "teams", "status", "acme-web")
     assert "status:    connected" in r.output and "connect" in r.output
+    assert "credential: token, stored " in r.output
     r = run(runner, "teams", "disconnect", "acme-web")
     assert r.exit_code == 0
     assert store().get_team("acme-web").copilot_status == "disabled"

@@ -75,7 +75,9 @@ def test_classify_status(status, msg, headers, cls):
             "insufficient_permissions",
         ),
         ("Resource not accessible by personal access token", {}, "missing_scope"),
-        ("Resource not accessible by integration", {}, "missing_scope"),
+        ("Resource not accessible by integration", {}, "app_permission_missing"),
+        ("Resource not accessible by integration",
+         {"X-Accepted-GitHub-Permissions": "organization_copilot_metrics=read"}, "app_permission_missing"),
         ("Forbidden", {"X-Accepted-GitHub-Permissions": "organization_copilot_metrics=read"}, "missing_scope"),
         ("Resource protected by organization SAML enforcement.", {}, "sso_required"),
         ("Forbidden", {"X-GitHub-SSO": "required; url=https://github.com/orgs/x/sso"}, "sso_required"),
@@ -98,7 +100,7 @@ def test_classify_403_reasons(msg, headers, reason):
 def test_access_denied_reasons_are_github_causes():
     assert ACCESS_DENIED_REASONS == (
         "policy_disabled", "no_subscription", "insufficient_permissions", "missing_scope", "sso_required",
-        "oauth_restricted", "unknown",
+        "oauth_restricted", "app_permission_missing", "unknown",
     )
     assert CopilotAccessDenied("x", reason="insufficient_licenses").reason == "unknown"  # not a GitHub cause
 

@@ -80,9 +80,10 @@ def test_admin_endpoints_and_request_log(sim):
     get(url, "/orgs/acme/copilot/billing")
     log = httpx.get(url + "/_sim/requests").json()
     assert {e["org"] for e in log} == {"beta", "acme"}
-    keys = {"method", "host", "path", "org", "endpoint_kind", "token_sha256_prefix", "had_authorization", "status",
-            "ts"}
+    keys = {"method", "host", "path", "org", "endpoint_kind", "token_sha256_prefix", "had_authorization", "auth",
+            "status", "ts"}
     assert all(set(e) == keys for e in log)
+    assert {e["auth"] for e in log} == {"token"}
     assert TOKEN not in json.dumps(log) and "tb" not in [e["token_sha256_prefix"] for e in log]
     stats = httpx.get(url + "/_sim/stats").json()
     assert stats["requests"]["acme"] == 1 and stats["peak_in_flight"]["acme"] >= 1

@@ -1,8 +1,8 @@
-"""Secrets (README "Configuration"): after the whole demo (onboarding, nightly sync, insights, a revoked
-token, a 403),
-no GitHub token, Authorization header, Anthropic key, Fernet key or signed download URL signature appears in
-the demo's stdout/stderr, the Dagster event log, run storage, run tags, materialization metadata, the app
-store (every column of every table) or any file under the demo's home (raw bytes, SQLite WAL included).
+"""Secrets (README "Configuration"): after the whole demo (onboarding, nightly sync, insights, a team on a
+GitHub App, a revoked token, a 403), no GitHub token, GitHub App private key, App JWT or installation token,
+Authorization header, Anthropic key, Fernet key or signed download URL signature appears in the demo's
+stdout/stderr, the Dagster event log, run storage, run tags, materialization metadata, the app store (every
+column of every table) or any file under the demo's home (raw bytes, SQLite WAL included).
 
 The same demo run also shows the story the README tells: the three teams' statuses, and acme's Claude insight
 mentioning a pull-request or agent fact with its number cited and grounded."""
@@ -38,9 +38,10 @@ def test_demo_leaks_no_secret_anywhere(tmp_path) -> None:
     home = tmp_path / "home"
     home.mkdir(exist_ok=True)
     sig_log = tmp_path / "sigs.txt"
+    app_log = tmp_path / "app_secrets.txt"
     env = {k: v for k, v in os.environ.items()
            if k not in ("COPILOT_FLOW_SECRET_KEY", "COPILOT_FLOW_DATABASE_URL", "DAGSTER_HOME", "DAGSTER_PG_URL")}
-    env.update(COPILOT_FLOW_HOME=str(home), SIG_LOG=str(sig_log), PYTHONPATH=str(ROOT))
+    env.update(COPILOT_FLOW_HOME=str(home), SIG_LOG=str(sig_log), APP_SECRETS_LOG=str(app_log), PYTHONPATH=str(ROOT))
     proc = subprocess.run([sys.executable, str(Path(__file__).with_name("demo_canary.py"))], cwd=ROOT, env=env,
                           capture_output=True, timeout=170)
     out = proc.stdout + proc.stderr
@@ -57,9 +58,15 @@ def test_demo_leaks_no_secret_anywhere(tmp_path) -> None:
 
     sigs = [s for s in sig_log.read_text().split() if s]
     assert len(sigs) >= 10  # the simulator really issued signed links (2 shards for acme, 28 days …)
+    app_secrets = [s for s in app_log.read_text().split() if s]
+    key_lines = [s for s in app_secrets if not s.startswith(("ghs_", "eyJ"))]
+    jwts = [s for s in app_secrets if s.startswith("eyJ")]
+    installation_tokens = [s for s in app_secrets if s.startswith("ghs_")]
+    # acme really ran on the App: its key (≥ 20 lines of a 2048-bit PEM), JWTs and installation tokens exist
+    assert len(key_lines) >= 20 and jwts and installation_tokens, (len(key_lines), len(jwts), len(installation_tokens))
     fernet_key = (home / "secret.key").read_bytes().strip()
     assert oct((home / "secret.key").stat().st_mode & 0o777) == "0o600"
-    secrets = [t.encode() for t in TOKENS] + [ANTHROPIC_KEY.encode()] + [s.encode() for s in sigs]
+    secrets = [t.encode() for t in TOKENS] + [ANTHROPIC_KEY.encode()] + [s.encode() for s in sigs + app_secrets]
     everything = secrets + GENERIC + [fernet_key]
 
     # 1. captured stdout / stderr
@@ -103,8 +110,10 @@ def test_demo_leaks_no_secret_anywhere(tmp_path) -> None:
                 for row in conn.exec_driver_sql(f'select * from "{name}"'):
                     blob = repr(tuple(row)).encode()
                     assert _hits(blob, [*secrets, fernet_key, b"Bearer "]) == [], name
-            # the tokens are there, but only encrypted
+            # the tokens and the App's key are there, but only encrypted
             assert conn.exec_driver_sql("select count(*) from credentials").scalar_one() >= 3
+            assert conn.exec_driver_sql("select count(*) from credentials where kind = 'github_app' "
+                                        "and private_key_encrypted is not null").scalar_one() == 1
             insight = conn.exec_driver_sql(
                 "select i.detail, i.headline, i.recommendation, i.actions, i.cited_numbers, i.facts, i.source "
                 "from insights i join teams t on t.id = i.team_id where t.slug = 'acme' order by i.day desc limit 1"

@@ -16,7 +16,7 @@ from resources.secrets import Secret
 from resources.store import DuplicateTeam, UnknownTeam
 from resources.validation import InvalidInput
 
-HEAD = "0003"
+HEAD = "0004"
 
 
 def test_migrations_from_empty_match_the_tables(store):
@@ -120,6 +120,54 @@ def test_migration_0003_keeps_rows_and_leaves_the_new_columns_null(store_url):
     assert (user["user_login"], bool(user["used_cli"])) == ("ann", True)
     assert all(user[c] is None for c in (*tables.USER_SURFACE_FLAGS, "ai_credits_used", "ai_adoption_phase"))
     assert s.get_team("acme").ai_credit_monthly_budget is None
+    s.engine.dispose()
+
+
+def test_migration_0004_keeps_tokens_adds_app_credentials_and_downgrades(store_url):
+    """A store at 0002 with a token: 0004 keeps it (kind token), stores App credentials (the key encrypted,
+    the CHECK refusing a half App row), and downgrades back to 0002."""
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy.exc import IntegrityError
+
+    from resources.store import MIGRATIONS_DIR, Store
+
+    s = Store(store_url)
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+
+    def to(rev: str, how=command.upgrade) -> None:
+        with s.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            how(cfg, rev)
+
+    to("0002")
+    now = datetime(2026, 11, 20, 5, 0, tzinfo=UTC)
+    with s.engine.begin() as conn:
+        conn.execute(sa.text(
+            "INSERT INTO teams (id, slug, name, github_org, copilot_status, copilot_consecutive_failures, "
+            "onboarding_pipeline_status, created_at, updated_at) VALUES (1, 'acme', 'Acme', 'acme', 'connected', 0, "
+            "'complete', :n, :n)"), {"n": now})
+        conn.execute(sa.text("INSERT INTO credentials (team_id, token_encrypted, is_revoked, created_at) "
+                             "VALUES (1, :t, false, :n)"), {"t": s.box.encrypt(Secret("tok-1")), "n": now})
+    s.upgrade()
+    assert s.current_revision() == HEAD
+    cred = s.active_credential(1)
+    assert (cred.kind, cred.token.reveal()) == ("token", "tok-1")
+    app_id = s.store_app_credential(1, app_id=11, installation_id=22, private_key=Secret("-----PEM-----"),
+                                    verified=True)
+    cred = s.active_credential(1)
+    assert (cred.id, cred.kind, cred.app_id, cred.installation_id, cred.token) == (app_id, "github_app", 11, 22, None)
+    assert cred.private_key.reveal() == "-----PEM-----" and "PEM" not in repr(cred)
+    [row] = [r for r in credential_rows(s, 1) if r["kind"] == "github_app"]
+    assert row["token_encrypted"] is None and "PEM" not in row["private_key_encrypted"]
+    with pytest.raises(IntegrityError), s.engine.begin() as conn:  # an App row without its key
+        conn.execute(sa.text("INSERT INTO credentials (team_id, kind, app_id, installation_id, is_revoked, "
+                             "created_at) VALUES (1, 'github_app', 1, 2, false, :n)"), {"n": now})
+    to("0002", command.downgrade)
+    assert s.current_revision() == "0002"
+    with s.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM credentials")).scalar_one() == 1  # the token
     s.engine.dispose()
 
 

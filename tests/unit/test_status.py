@@ -9,7 +9,7 @@ import pytest
 
 from copilot_assets import status as sm
 from resources.github_errors import ACCESS_DENIED_REASONS, ERROR_KINDS
-from resources.statuses import HINT_REASONS
+from resources.statuses import HINT_REASONS, REVOKED_REASONS
 
 T0 = datetime(2026, 11, 20, 4, 45, tzinfo=UTC)
 T1 = T0 + timedelta(days=1)
@@ -349,7 +349,7 @@ def test_teams_connect_from_any_status(start):
 
 # ----------------------------------------------------------------------------- hints and misc
 def test_every_reason_and_status_has_a_hint():
-    reasons = set(ACCESS_DENIED_REASONS) | {"bad_credentials", "repeated_failures", *sm.CREDENTIAL_REASONS}
+    reasons = set(ACCESS_DENIED_REASONS) | {*REVOKED_REASONS, "repeated_failures", *sm.CREDENTIAL_REASONS}
     assert reasons == set(HINT_REASONS)
     for key in reasons | set(sm.STATUSES):
         assert sm.REMEDIATION_HINTS[key].strip()
