@@ -168,6 +168,10 @@ def test_migration_0004_keeps_tokens_adds_app_credentials_and_downgrades(store_u
     assert s.current_revision() == "0002"
     with s.engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM credentials")).scalar_one() == 1  # the token
+    to("0001", command.downgrade)  # the teams' children survive every downgrade (no table rebuild of teams)
+    with s.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM credentials")).scalar_one() == 1
+        assert conn.execute(sa.text("SELECT slug FROM teams")).scalars().all() == ["acme"]
     s.engine.dispose()
 
 

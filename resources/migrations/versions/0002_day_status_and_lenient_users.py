@@ -79,8 +79,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.execute("UPDATE teams SET copilot_status_reason = 'insufficient_licenses' "
                "WHERE copilot_status_reason = 'no_subscription'")
-    with op.batch_alter_table("teams") as batch:
-        batch.drop_column("onboarding_error")
+    # not batch mode: on SQLite it rebuilds `teams`, and dropping the old one cascades to its children
+    op.drop_column("teams", "onboarding_error")
     op.execute("UPDATE copilot_user_daily SET user_login = '' WHERE user_login IS NULL")
     with op.batch_alter_table("copilot_user_daily") as batch:
         batch.alter_column("user_login", existing_type=sa.String(length=100), nullable=False)

@@ -125,7 +125,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     for name in reversed(NEW_TABLES):
         op.drop_table(name)
+    # plain nullable columns: ALTER TABLE … DROP COLUMN (SQLite ≥ 3.35 has it). Not batch mode: on SQLite it
+    # rebuilds the table, and dropping the old `teams` cascades to every table that references it.
     for table, columns in ADDED_COLUMNS.items():
-        with op.batch_alter_table(table) as batch:
-            for name, _kind in reversed(columns):
-                batch.drop_column(name)
+        for name, _kind in reversed(columns):
+            op.drop_column(table, name)
