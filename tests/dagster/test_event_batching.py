@@ -88,6 +88,15 @@ def test_planned_events_in_one_batch_on_the_default_sqlite_instance(fast_tmp, si
         good, revoked, run_id = _revoked_among_three(flow)
         _assert_guarantees(flow, batches, good, revoked, run_id)
         assert (fast_tmp / "event_logs" / f"{run_id}.db").exists()  # the run's own shard, as Dagster's default
+        # one Engine kept per shard (index + this run), and what it wrote is on disk for any other process
+        assert {"index", run_id} <= set(flow.instance.event_log_storage._engines)
+        other = dagster_storage.BatchedSqliteEventLogStorage(str(fast_tmp / "event_logs"))
+        try:
+            mine = flow.instance.get_records_for_run(run_id, limit=10_000).records
+            theirs = other.get_records_for_run(run_id, limit=10_000).records
+            assert [r.storage_id for r in theirs] == [r.storage_id for r in mine] and len(mine) > 20
+        finally:
+            other.dispose()
 
 
 @pytest.mark.postgres
