@@ -149,11 +149,19 @@ def user_fields(org: str, day: date, i: int, used_cli: bool, used_agent: bool, a
 def _distinct(org: str, day: date, days: int, active_on: Any, flag: str) -> int:
     """Distinct users with ``flag`` over the ``days`` days ending on ``day`` (days before GitHub added the
     field count nothing): a distinct count, never a sum of daily counts."""
+    since = ADDED[_GROUP_OF[flag]]
     users: set[int] = set()
     for k in range(days):
         d = day - timedelta(days=k)
-        users |= {i for i in active_on(d) if flags(org, d, i)[flag]} if d >= ADDED[_GROUP_OF[flag]] else set()
+        if d >= since:
+            users |= _flagged(org, d, flag, active_on(d))
     return len(users)
+
+
+@lru_cache(maxsize=32768)
+def _flagged(org: str, day: date, flag: str, active: tuple[int, ...]) -> frozenset[int]:
+    """The users of ``active`` whose draw of ``day`` has ``flag`` (each day is counted in up to 28 windows)."""
+    return frozenset(i for i in active if flags(org, day, i)[flag])
 
 
 _GROUP_OF = {"cloud": "cloud_agent", "review_active": "code_review", "review_passive": "code_review"}

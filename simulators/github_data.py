@@ -30,6 +30,8 @@ from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
 
+import orjson
+
 from simulators import github_activity as activity
 from simulators.github_org import (  # IDES is bound here: a test patches github_data.IDES
     IDES,
@@ -207,6 +209,11 @@ def active_users(org: str, day: date, seats: int) -> Iterator[int]:
     return (i + 1 for i, b in enumerate(bm) if b)
 
 
+@lru_cache(maxsize=4096)
+def _active_tuple(org: str, day: date, seats: int) -> tuple[int, ...]:
+    return tuple(active_users(org, day, seats))
+
+
 def user_range(seats: int, shard: int, shards: int) -> range:
     """Contiguous user indices (1-based) of one shard; concatenating shards gives the 1-shard order."""
     lo = seats * shard // shards
@@ -278,7 +285,7 @@ def _org_day_cached(org: str, day: date, seats: int) -> dict[str, Any]:
         "weekly_active_users": _distinct_active(org, day, 7, seats),
         "monthly_active_users": _distinct_active(org, day, 28, seats),
         **_breakdowns(cells),
-        **activity.org_fields(org, day, seats, users, lambda d: active_users(org, d, seats)),
+        **activity.org_fields(org, day, seats, users, lambda d: _active_tuple(org, d, seats)),
         # internal keys GitHub's own example files carry; clients must keep/ignore them, never fail
         "etl_id": f"sim-{seed('etl', org.lower(), day.isoformat()) % 10**8:08d}",
         "day_partition": day.isoformat(),
@@ -287,10 +294,8 @@ def _org_day_cached(org: str, day: date, seats: int) -> dict[str, Any]:
 
 
 def org_day(org: str, day: date, seats: int) -> dict[str, Any]:
-    """The organization-1-day object (a fresh copy)."""
-    import copy
-
-    return copy.deepcopy(_org_day_cached(org, day, seats))
+    """The organization-1-day object (a fresh copy: a JSON round trip, several times faster than deepcopy)."""
+    return orjson.loads(orjson.dumps(_org_day_cached(org, day, seats)))
 
 
 def org_28_day(org: str, start: date, end: date, seats: int) -> dict[str, Any]:

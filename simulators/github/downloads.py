@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
+import orjson
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
@@ -74,9 +75,8 @@ def _shard_lines(meta: dict[str, Any], oc: OrgConfig) -> Iterator[bytes]:
     else:
         start, end = date.fromisoformat(meta["sd"]), date.fromisoformat(meta["ed"])
         rows = data.users_28_day_rows(org, start, end, seats, k, n)
-    dumps = json.JSONEncoder(separators=(",", ":")).encode
     for row in rows:
-        yield dumps(row).encode() + b"\n"
+        yield orjson.dumps(row) + b"\n"
 
 
 def _stream_body(meta: dict[str, Any], oc: OrgConfig) -> Iterator[bytes]:
