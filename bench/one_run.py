@@ -79,6 +79,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="bench.one_run", description=__doc__.splitlines()[0])
     ap.add_argument("--teams", type=int, default=50)
     ap.add_argument("--pg", action="store_true", help="instance (dagster.postgres.yaml) and app store on PostgreSQL")
+    ap.add_argument("--console-log-level", default="WARNING",
+                    help="the run's console logger level (a launched run worker uses the job's default)")
     ap.add_argument("--profile", metavar="FILE", help="sample the run with py-spy into FILE (raw stacks) and add "
                     "where its CPU went, per team-day, to the JSON (bench/profile.py)")
     args = ap.parse_args(argv)
@@ -106,7 +108,8 @@ def main(argv: list[str] | None = None) -> int:
             cpu0, pg0, t0 = own_cpu_s(), postgres_cpu_s(), time.monotonic()
             with sampled(Path(args.profile)) if args.profile else nullcontext():
                 res = job.execute_in_process(instance=instance, tags=dict(rr.tags), raise_on_error=False,
-                                             run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}})
+                                             run_config={"loggers": {"console": {"config": {
+                                                 "log_level": args.console_log_level}}}})
             out["wall_s"] = round(time.monotonic() - t0, 1)
             ru1 = resource.getrusage(resource.RUSAGE_SELF)
             out["cpu_s"] = {"this_process": round(own_cpu_s() - cpu0, 1),
