@@ -43,6 +43,7 @@ COMMENT_TYPES = ("bug_risk", "performance", "readability", "security")
 CLI_VERSION = "1.0.12"
 
 
+@lru_cache(maxsize=65536)
 def absent_group(org: str, day: date) -> str | None:
     """The group of 2026 fields left out of every record of ``day`` (about one day in 13), else None."""
     if seed("absent-day", org.lower(), day.isoformat()) % ABSENT_EVERY:

@@ -78,8 +78,10 @@ CODE_COUNTERS = (
 )
 
 
+@lru_cache(maxsize=32768)
 def _cells(org: str, day: date, i: int) -> list[tuple[str, str, str, dict[str, int]]]:
-    """Activity cells (language, model, feature, counters) of user i on day (user assumed active)."""
+    """Activity cells (language, model, feature, counters) of user i on day (user assumed active). Cached: the
+    org report and the per-user reports of a day draw the same cells; callers only read them."""
     rng = random.Random(seed("cells", org.lower(), day.isoformat(), i))
     n = 1 + (rng.random() < 0.5)
     cells = []
