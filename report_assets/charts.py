@@ -31,6 +31,14 @@ def _spans(days: Sequence[date]) -> list[tuple[date, date]]:
     return out
 
 
+def isolated_points(ys: Sequence[float]) -> list[int]:
+    """Indices of values (not NaN) with no value on either side: a line chart would not show them."""
+    def has(j: int) -> bool:
+        return 0 <= j < len(ys) and ys[j] == ys[j]
+
+    return [k for k in range(len(ys)) if has(k) and not has(k - 1) and not has(k + 1)]
+
+
 def _draw(ax, data: TeamReportData, chart: str, lines: list[Series], *, legend: bool = True) -> None:
     import matplotlib.dates as mdates
 
@@ -49,8 +57,11 @@ def _draw(ax, data: TeamReportData, chart: str, lines: list[Series], *, legend: 
                 ax.step([p[0] for p in pts], [p[1] for p in pts], where="post", color="#57606a", lw=1.2,
                         marker="s", markersize=3, label=s.spec.label)
             continue
-        ax.plot(xs, ys, color=COLORS[i % len(COLORS)], lw=1.4, marker="." if len(xs) <= 31 else None,
-                label=s.spec.label)
+        color = COLORS[i % len(COLORS)]
+        ax.plot(xs, ys, color=color, lw=1.4, marker="." if len(xs) <= 31 else None, label=s.spec.label)
+        alone = isolated_points(ys)  # no line to sit on: drawn as dots
+        if alone:
+            ax.plot([xs[k] for k in alone], [ys[k] for k in alone], ls="", marker="o", markersize=3.5, color=color)
     if chart == "acceptance":
         ax.yaxis.set_major_formatter(_percent())
     ax.set_xlim(data.start, data.end + timedelta(days=1))

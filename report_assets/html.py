@@ -29,6 +29,8 @@ def _status_class(status: str) -> str:
 
 def _fmt(value: Any) -> str:
     if isinstance(value, float):
+        if abs(value) >= 1000 or value.is_integer():
+            return f"{value:,.0f}"  # 40,537 and 1,401, never 4.054e+04
         return f"{value:,.4g}"
     return escape(str(value))
 

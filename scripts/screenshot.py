@@ -114,6 +114,14 @@ class Browser:
             time.sleep(0.5)
         time.sleep(1.5)  # let the last requests render
 
+    def wait(self, ready_js: str, what: str, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while not self.js(f"!!({ready_js})"):
+            if time.monotonic() > deadline:
+                raise SystemExit(f"screenshot: {what} never showed ({ready_js})")
+            time.sleep(0.5)
+        time.sleep(1.0)
+
     def screenshot(self, out: Path, full_page: bool = False) -> None:
         params: dict[str, object] = {"format": "png"}
         if full_page:
@@ -160,8 +168,10 @@ def main(argv: list[str] | None = None) -> int:
 
         url = f"{args.base}/assets/copilot_team_report?view=events&partition={quote('acme')}"
         browser.open(url, f"{text_is('[Show Markdown]')}.length > 0")
-        browser.js(f"(() => {{ const e = {text_is('[Show Markdown]')}; e[0].click(); }})()")
-        time.sleep(2)
+        # the innermost element with that text is the clickable one; the dialog holds the charts as images
+        browser.js(f"(() => {{ const e = {text_is('[Show Markdown]')}; e[e.length - 1].click(); }})()")
+        browser.wait("Array.from(document.querySelectorAll('[role=dialog] img')).some(i => i.naturalWidth > 0)",
+                     "the charts dialog of copilot_team_report")
         browser.screenshot(args.img / "team-report-asset.png")
 
         if args.report:

@@ -209,3 +209,14 @@ def test_the_2026_families_are_charted_from_their_own_columns(seeded) -> None:
     assert pts["ai_credits_used"][d1] == 14.5 and pts["ai_credits_used"][d2] is None
     assert list(data.charts()) == ["adoption", "acceptance", "agents", "pull_requests", "merge_time",
                                    "seat_cost", "credits"]
+
+
+def test_lone_values_are_dots_and_cited_numbers_read_as_numbers() -> None:
+    from report_assets.charts import isolated_points
+    from report_assets.html import _fmt
+
+    nan = float("nan")
+    assert isolated_points([nan, 3.0, nan, 1.0, 2.0, nan, 5.0]) == [1, 6]
+    assert isolated_points([1.0]) == [0] and isolated_points([nan, nan]) == []
+    assert (_fmt(40537.0), _fmt(1400.6), _fmt(0.50213), _fmt(27.5), _fmt(3.0)) == (
+        "40,537", "1,401", "0.5021", "27.5", "3")
