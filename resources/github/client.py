@@ -181,7 +181,7 @@ class GitHubClient(GitHubTransport):
 
         def consume(shard: int, lines: Iterator[str]) -> None:
             # a retried shard starts over: _write_shard discards what the failed attempt wrote
-            spool._write_shard(shard, iter_items(lines, ShardRef(report, shard, self.team, endpoint)))
+            spool._write_shard(shard, iter_items(lines, ShardRef(report, shard, self.team, endpoint), spool.wants))
 
         try:
             self._download_all(report, links, endpoint, consume)

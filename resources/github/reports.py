@@ -86,12 +86,19 @@ class ShardRef:
         )
 
 
-def iter_items(lines: Iterable[str], where: ShardRef) -> Iterator[tuple[str, dict]]:
+def iter_items(lines: Iterable[str], where: ShardRef,
+               wanted: Callable[[str], bool] | None = None) -> Iterator[tuple[str, dict | None]]:
     """(raw line, record) for each record of one report file, streaming. NDJSON lines are yielded as sent;
-    a record out of a JSON array or a pretty-printed document is re-encoded compactly."""
+    a record out of a JSON array or a pretty-printed document is re-encoded compactly.
+
+    ``wanted(line)``: once the file is known to be NDJSON (its first line was a whole JSON object), a later line
+    that looks like one whole object (``{…}``) and that it returns False for is not parsed and comes out as
+    (line, None) — a caller that needs only some days skips the others without parsing them. A line that does
+    not look like an object (garbage, a truncated last line) is always parsed, so it fails as before."""
     it: Iterator[str] = iter(lines)
     lineno = 0
     first_content_line = None
+    ndjson = False
     for raw in it:
         lineno += 1
         line = raw.strip()
@@ -99,6 +106,9 @@ def iter_items(lines: Iterable[str], where: ShardRef) -> Iterator[tuple[str, dic
             continue
         if first_content_line is None:
             first_content_line = lineno
+        elif ndjson and wanted is not None and line[0] == "{" and line[-1] == "}" and not wanted(line):
+            yield line, None
+            continue
         try:
             obj = jsonio.loads(line)
         except ValueError:
@@ -113,6 +123,7 @@ def iter_items(lines: Iterable[str], where: ShardRef) -> Iterator[tuple[str, dic
                 yield from _items(obj, None, lambda what, n=lineno: where.malformed(n, what))
                 return
             raise where.malformed(lineno, "invalid JSON (truncated or malformed)") from None
+        ndjson = ndjson or isinstance(obj, dict)
         yield from _items(obj, line, lambda what, n=lineno: where.malformed(n, what))
 
 
@@ -140,7 +151,8 @@ def iter_shard(
     (possibly pretty-printed). Blank lines are skipped; unknown keys are kept. Raises MalformedReport naming
     the report, shard index and line number (never the URL) when it reaches a bad line."""
     for _, obj in iter_items(lines, ShardRef(report, shard, team, endpoint)):
-        yield obj
+        if obj is not None:
+            yield obj
 
 
 def parse_shard(lines: Iterable[str], **where: Any) -> list[dict]:

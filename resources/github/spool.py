@@ -22,13 +22,15 @@ class DaySpool:
     that day's lines lazily, shards in order (so the order is the one of the unsharded report).
 
     Records without a valid ``day`` are counted in ``skipped_without_day``, not stored. With ``keep_days``,
-    records of other days are parsed (to find their day) and counted in ``not_kept``, never written: a nightly
-    that needs 3 days of the 28 writes those 3. Close it (or use it as a context manager) to remove the files."""
+    records of other days are counted in ``not_kept`` and never written (a nightly that needs 3 days of the 28
+    writes those 3); an NDJSON line that names none of those days is not even parsed (``wants``). Close it (or use it
+    as a context manager) to remove the files."""
 
     def __init__(self, report: str, start_day: date | None, end_day: date | None, shards: int,
                  keep_days: Iterable[date] | None = None) -> None:
         self.report = report
         self.keep_days = frozenset(keep_days) if keep_days is not None else None
+        self._needles = None if self.keep_days is None else tuple(f'"{d.isoformat()}' for d in sorted(self.keep_days))
         self.start_day = start_day
         self.end_day = end_day
         self.shards = shards
@@ -56,7 +58,7 @@ class DaySpool:
 
     @property
     def not_kept(self) -> int:
-        """Records of days outside ``keep_days`` (parsed, not written)."""
+        """Records of days outside ``keep_days`` (not written; most of them not parsed either)."""
         with self._lock:
             return sum(self._not_kept.values())
 
@@ -113,7 +115,12 @@ class DaySpool:
             if name.endswith(suffix):
                 os.remove(os.path.join(self._dir, name))
 
-    def _write_shard(self, shard: int, items: Iterable[tuple[str, dict]]) -> None:
+    def wants(self, line: str) -> bool:
+        """Whether an NDJSON line may hold a record of ``keep_days`` (it names one of those days somewhere):
+        lines that do not are skipped unparsed (a record's day is one of the strings it holds)."""
+        return self._needles is None or any(n in line for n in self._needles)
+
+    def _write_shard(self, shard: int, items: Iterable[tuple[str, dict | None]]) -> None:
         self._check_open()
         self._discard_shard(shard)
         counts: dict[date, int] = {}
@@ -122,6 +129,9 @@ class DaySpool:
         handles: OrderedDict[date, IO[bytes]] = OrderedDict()
         try:
             for raw, rec in items:
+                if rec is None:  # a line wants() turned down, not parsed
+                    not_kept += 1
+                    continue
                 day = parse_day(rec.get("day"))
                 if day is None:
                     skipped += 1

@@ -256,3 +256,24 @@ def test_peak_memory_is_bounded_by_one_day_not_the_report(big_sim, spool_dir):
     finally:
         spool.close()
         c.close()
+
+
+@pytest.mark.parametrize("mode", ["malformed_ndjson", "truncated_shard"])
+def test_a_spool_of_some_days_still_refuses_a_broken_shard(sim, make_client, spool_dir, mode):
+    """Lines of other days are skipped unparsed, but garbage or a truncated last line never passes for one."""
+    sim[1].set_org("acme", tokens=[TOKEN], seats=50, shards=3, faults=[{"mode": mode, "endpoint": "users-28"}])
+    with pytest.raises(MalformedReport, match="users-28-day: shard 2 line"):
+        make_client().report_latest_28_by_day("users-28-day", keep_days=[END])
+    assert os.listdir(spool_dir) == []
+
+
+def test_iter_items_skips_unwanted_ndjson_lines_unparsed():
+    from resources.github.reports import ShardRef, iter_items
+
+    lines = ['{"day": "2026-11-01", "n": 1}', '{"day": "2026-11-02", "n": 2}', '{"day": "2026-11-03", "n": 3}']
+    got = list(iter_items(lines, ShardRef("users-28-day", 0), lambda line: '"2026-11-03' in line))
+    # the first line is always parsed (it tells NDJSON from one document); the second is skipped unparsed
+    assert got == [(lines[0], {"day": "2026-11-01", "n": 1}), (lines[1], None),
+                   (lines[2], {"day": "2026-11-03", "n": 3})]
+    pretty = ["[", '{"day": "2026-11-01"}', "]"]  # one document over lines: never filtered line by line
+    assert [r for _, r in iter_items(pretty, ShardRef("x", 0), lambda line: False)] == [{"day": "2026-11-01"}]
