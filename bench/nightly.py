@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import resource
 import subprocess
 import sys
@@ -93,6 +94,9 @@ class ProcSampler(threading.Thread):
     def total(self) -> float:
         return round(sum(self.seen.values()), 1)
 
+    def of_pids(self, pids: set[int]) -> float:
+        return round(sum(secs for (pid, _), secs in self.seen.items() if pid in pids), 1)
+
     def by_kind(self) -> dict[str, float]:
         out: dict[str, float] = {}
         for k, secs in self.seen.items():
@@ -112,6 +116,17 @@ def _kind(pid: int) -> str:
         if needle in cmd:
             return name
     return "other"
+
+
+def _run_worker_pid(instance: Any, run_id: str) -> int | None:
+    """The pid of a run's worker process, from its "Started process for run (pid: N)." engine event."""
+    import dagster as dg
+
+    for rec in instance.all_logs(run_id, of_type=dg.DagsterEventType.ENGINE_EVENT):
+        found = re.search(r"Started process for run \(pid: (\d+)\)", rec.message or "")
+        if found:
+            return int(found.group(1))
+    return None
 
 
 def pool_limit() -> int:
@@ -255,6 +270,8 @@ def main(argv: list[str] | None = None) -> int:
                                                    for r in others}},
                 "tags_sensor": sorted({r.dagster_run.tags.get("dagster/sensor_name", "") for r in others}),
             }
+            worker_pids = {r.dagster_run.run_id: _run_worker_pid(instance, r.dagster_run.run_id)
+                           for r in [*recs, *others]}
             failed = [r for r in recs if r.dagster_run.status.value == "FAILURE"]
             if failed:
                 out["first_failed_run"] = failed[0].dagster_run.run_id
@@ -284,6 +301,11 @@ def main(argv: list[str] | None = None) -> int:
         out["cpu_ms_per_team_day"] = round(1000 * dagster_cpu / team_days, 1)
         work = kinds.get("run_worker", 0.0) + kinds.get("step_worker", 0.0)
         out["cpu_ms_per_team_day_run_and_step_workers"] = round(1000 * work / team_days, 1)
+        sync_pids = {worker_pids[r] for r in run_ids} - {None}
+        other_pids = set(worker_pids.values()) - sync_pids - {None}
+        out["cpu_s"]["sync_run_workers"] = sampler.of_pids(sync_pids)  # the nightly's own runs
+        out["cpu_s"]["other_run_workers"] = sampler.of_pids(other_pids)  # insights/report runs meanwhile
+        out["cpu_ms_per_team_day_sync_run_workers"] = round(1000 * out["cpu_s"]["sync_run_workers"] / team_days, 1)
         concurrency = pool_limit() * 8  # pool slots × team threads per step (sync_team_days max_parallel_teams)
         bound = out["github_calls"] * args.latency_ms / 1000 / concurrency
         out["allowed_concurrency"] = concurrency

@@ -1,6 +1,6 @@
 """New materializations of some assets since a sensor's cursor, once the runs that made them have finished
-(a downstream refresh must see all the steps of a run). Shared by the sensors that refresh what depends on
-fresh metrics (insights, team reports)."""
+(a downstream refresh must see all the steps of a run), and the runs a refresh waits for. Shared by the
+sensors that refresh what depends on fresh metrics (insights, team reports)."""
 
 from __future__ import annotations
 
@@ -11,11 +11,16 @@ from datetime import UTC, date, datetime, timedelta
 
 import dagster as dg
 
+from copilot_assets.outcomes import RUN_TRIGGER_TAG
 from copilot_assets.partitions import parse_team_day
 
 FIRST_TICK_LOOKBACK = timedelta(hours=36)
 RECORDS_PER_ASSET = 5000
 FINISHED = {dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED}
+UNFINISHED = [s for s in dg.DagsterRunStatus if s not in FINISHED]
+# A refresh waits for unfinished runs created this recently: a run stuck in STARTED (a lost worker nobody
+# marked failed) delays insights and reports by at most this much, never for good.
+WAIT_FOR_RUNS_AT_MOST = timedelta(hours=6)
 
 
 @dataclass
@@ -69,4 +74,19 @@ def fresh_team_days(instance: dg.DagsterInstance, keys: Sequence[dg.AssetKey], c
     return Fresh(teams, len(pending), json.dumps({"after": new_after}), len(records))
 
 
-__all__ = ["FINISHED", "Fresh", "fresh_team_days"]
+def unfinished_runs(instance: dg.DagsterInstance, trigger: str) -> int:
+    """Runs tagged ``copilot/trigger`` = ``trigger``, created within ``WAIT_FOR_RUNS_AT_MOST``, that have not
+    finished (queued, starting, started, canceling)."""
+    since = datetime.now(UTC) - WAIT_FOR_RUNS_AT_MOST
+    return instance.get_runs_count(dg.RunsFilter(tags={RUN_TRIGGER_TAG: trigger}, statuses=UNFINISHED,
+                                                 created_after=since))
+
+
+def waiting_for(instance: dg.DagsterInstance, *triggers: str) -> str | None:
+    """Why a refresh should wait this tick ("3 nightly run(s) not finished"), or None."""
+    counts = {t: unfinished_runs(instance, t) for t in triggers}
+    busy = [f"{n} {t}" for t, n in counts.items() if n]
+    return f"waiting for {' and '.join(busy)} run(s) to finish" if busy else None
+
+
+__all__ = ["FINISHED", "WAIT_FOR_RUNS_AT_MOST", "Fresh", "fresh_team_days", "unfinished_runs", "waiting_for"]

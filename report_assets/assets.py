@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import dagster as dg
 
 from copilot_assets.jobs import INSIGHTS_KEY, RANGE_END, RANGE_START, SYNC_KEYS, consecutive_chunks
-from copilot_assets.materializations import fresh_team_days
+from copilot_assets.materializations import fresh_team_days, waiting_for
 from copilot_assets.partitions import TEAM_DIMENSION, TEAMS_PARTITION_NAME, team_partitions
 from report_assets.charts import grid_png
 from report_assets.overview import overview_markdown, overview_png, overview_rows
@@ -98,13 +98,17 @@ def copilot_org_overview(context: dg.AssetExecutionContext, store: StoreResource
     default_status=dg.DefaultSensorStatus.RUNNING,
     asset_selection=[TEAM_REPORT_KEY, ORG_OVERVIEW_KEY],
     description="After a nightly or an insight run has finished, refreshes the reports of the teams whose latest "
-    "day changed, then the org overview.",
+    "day changed, then the org overview; while the night's sync or insight runs are still queued or running, it "
+    "waits for all of them (at most 6 h).",
 )
 def copilot_reports_sensor(context: dg.SensorEvaluationContext):
     latest = _latest_day().date()
     fresh = fresh_team_days(context.instance, [*SYNC_KEYS, INSIGHTS_KEY], context.cursor, latest)
     if not fresh.teams:
         return dg.SensorResult(cursor=fresh.cursor, skip_reason="no team's latest day changed")
+    busy = waiting_for(context.instance, "nightly", "insights")  # one refresh after the night and its insights
+    if busy:
+        return dg.SkipReason(f"{busy}; {len(fresh.teams)} team(s) changed")
     order = context.instance.get_dynamic_partitions(TEAMS_PARTITION_NAME)
     requests = [
         dg.RunRequest(run_key=f"reports:{latest}:{chunk[0]}..{chunk[-1]}:{fresh.cursor}",

@@ -83,3 +83,57 @@ def test_reports_refresh_after_the_nightly_for_the_teams_whose_latest_day_change
     assert [r.partition_key for r in mats] == ["acme"]
     again = tick_sensor(h.defs, h.instance, "copilot_reports_sensor", cursor=data.cursor)
     assert not again.run_requests
+
+
+def _unfinished_run(h: Harness, trigger: str) -> dg.DagsterRun:
+    """A run of ``trigger`` still running (another chunk of the night)."""
+    from dagster._core.test_utils import create_run_for_test
+
+    return create_run_for_test(h.instance, job_name="copilot_sync_job", status=dg.DagsterRunStatus.STARTED,
+                               tags={"copilot/trigger": trigger})
+
+
+def test_insights_wait_until_every_nightly_sync_run_has_finished(h: Harness, monkeypatch) -> None:
+    """A finished chunk's teams get no insight run while other nightly sync runs are queued or running: one wave
+    after the night (fewer runs, no competition with the sync for CPU); a run stuck past the bound stops no one."""
+    from copilot_assets import materializations
+
+    h.flag(True)
+    h.add_connected("acme")
+    h.add_connected("beta")
+    h.sync_partitions()
+    first = _tick(h, None)
+    for rr in nightly_window_requests(h.nightly()):
+        assert h.run_request(rr).success
+    running = _unfinished_run(h, "nightly")
+    _unfinished_run(h, "gapfill")  # only the nightly is waited for
+
+    held = _tick(h, first.cursor)
+    assert held.run_requests == [] and held.cursor is None
+    assert "waiting for 1 nightly run(s) to finish; 2 team(s) already fresh" in held.skip_message
+
+    monkeypatch.setattr(materializations, "WAIT_FOR_RUNS_AT_MOST", timedelta(seconds=-60))  # created "too long ago"
+    assert [rr.tags["copilot/teams"] for rr in _tick(h, first.cursor).run_requests] == ["acme..beta"]
+    monkeypatch.undo()
+
+    h.instance.report_run_failed(running)
+    assert h.instance.get_run_by_id(running.run_id).status == dg.DagsterRunStatus.FAILURE
+    [req] = _tick(h, first.cursor).run_requests
+    assert req.tags["copilot/teams"] == "acme..beta"
+
+
+def test_reports_wait_for_the_nights_insight_runs(h: Harness) -> None:
+    h.flag(True)
+    h.add_connected("acme")
+    h.sync_partitions()
+    first = tick_sensor(h.defs, h.instance, "copilot_reports_sensor")
+    for rr in nightly_window_requests(h.nightly()):
+        assert h.run_request(rr).success
+    insight = _unfinished_run(h, "insights")
+    held = tick_sensor(h.defs, h.instance, "copilot_reports_sensor", cursor=first.cursor)
+    assert held.run_requests == []
+    assert "waiting for 1 insights run(s) to finish; 1 team(s) changed" in held.skip_message
+    h.instance.report_run_failed(insight)
+    data = tick_sensor(h.defs, h.instance, "copilot_reports_sensor", cursor=first.cursor)
+    assert {tuple(k.to_user_string() for k in rr.asset_selection) for rr in data.run_requests} == {
+        ("copilot_team_report",), ("copilot_org_overview",)}
