@@ -20,7 +20,7 @@ from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
 
-from simulators.github_org import seed
+from simulators.github_org import CELLS_CACHED, ORG_DAYS_CACHED, seed
 
 ADDED = {
     "pull_requests": date(2025, 12, 18),
@@ -61,7 +61,7 @@ def cloud_agent_name(day: date) -> str:
     return "coding" if day < CLOUD_AGENT_RENAMED else "cloud"
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=CELLS_CACHED)
 def flags(org: str, day: date, i: int) -> dict[str, Any]:
     """User i's own draws for ``day`` (the user assumed active): agent and review flags, app and third-party
     use, CLI/app volumes, credits. Drawn in one fixed order whatever the day, so they never shift."""
@@ -159,7 +159,7 @@ def _distinct(org: str, day: date, days: int, active_on: Any, flag: str) -> int:
     return len(users)
 
 
-@lru_cache(maxsize=32768)
+@lru_cache(maxsize=4 * ORG_DAYS_CACHED)
 def _flagged(org: str, day: date, flag: str, active: tuple[int, ...]) -> frozenset[int]:
     """The users of ``active`` whose draw of ``day`` has ``flag`` (each day is counted in up to 28 windows)."""
     return frozenset(i for i in active if flags(org, day, i)[flag])

@@ -34,8 +34,10 @@ import orjson
 
 from simulators import github_activity as activity
 from simulators.github_org import (  # IDES is bound here: a test patches github_data.IDES
+    CELLS_CACHED,
     IDES,
     MIN_TEAM_SEATS,
+    ORG_DAYS_CACHED,
     active_bitmap,
     login,
     omits_enterprise_id,
@@ -78,7 +80,7 @@ CODE_COUNTERS = (
 )
 
 
-@lru_cache(maxsize=32768)
+@lru_cache(maxsize=CELLS_CACHED)
 def _cells(org: str, day: date, i: int) -> list[tuple[str, str, str, dict[str, int]]]:
     """Activity cells (language, model, feature, counters) of user i on day (user assumed active). Cached: the
     org report and the per-user reports of a day draw the same cells; callers only read them."""
@@ -194,7 +196,7 @@ def _enterprise_id(org: str) -> dict[str, Any]:
     return {} if omits_enterprise_id(org) else {"enterprise_id": None}
 
 
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=ORG_DAYS_CACHED)
 def user_without_login(org: str, day: date, seats: int) -> int | None:
     """The ``user_id`` whose users-1-day (and users-28-day) record of that day has no ``user_login``
     (it keeps ``user_id``), on about one day in 11; None on the other days."""
@@ -211,7 +213,7 @@ def active_users(org: str, day: date, seats: int) -> Iterator[int]:
     return (i + 1 for i, b in enumerate(bm) if b)
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=ORG_DAYS_CACHED)
 def _active_tuple(org: str, day: date, seats: int) -> tuple[int, ...]:
     return tuple(active_users(org, day, seats))
 
@@ -268,7 +270,7 @@ def _distinct_active(org: str, end: date, days: int, seats: int) -> int:
     return acc.bit_count()  # one bit per user byte (bytes are 0/1)
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=ORG_DAYS_CACHED)
 def _org_day_cached(org: str, day: date, seats: int) -> dict[str, Any]:
     cells: list[tuple[str, str, str, str, dict[str, int]]] = []
     users: list[tuple[int, bool, bool, int]] = []  # (i, used CLI, used an agent, acceptances): the 2026 fields
