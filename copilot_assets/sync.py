@@ -25,6 +25,7 @@ from copilot_assets.metadata import failure_lines
 from copilot_assets.outcomes import apply_failures
 from copilot_assets.partitions import TeamDay, team_days_of
 from copilot_assets.team_health import apply_event
+from copilot_assets.team_writes import PendingWrites
 from resources.cost import SeatPrices
 from resources.flags import COPILOT_FLAG
 from resources.github import GitHubClient, GitHubResource
@@ -164,7 +165,7 @@ def sync_team_days(
                         context.log.warning(f"{what} {slug} {result.team_day.day}: FAILED: {result.error}")
                     progress.day_done(result)
 
-                pending = _PendingWrites(store, team.id, context.run.run_id, on_done=_report)
+                pending = PendingWrites(store, team.id, context.run.run_id, on_done=_report)
 
                 for day in days:
                     before = client.calls.total
@@ -199,55 +200,6 @@ def sync_team_days(
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="team-sync") as pool:
         futures = [pool.submit(run_team, slug, days) for slug, days in sorted(by_team.items())]
         return [r for f in futures for r in f.result()]
-
-
-class _PendingWrites:
-    """A team's fetched team-days of one step, written together (``Store.replace_team_days``: one DELETE and
-    one INSERT per table for all of them, not per day) once the team is done or ``MAX_ROWS`` rows and raw
-    records are held (a 10,000-seat org's day alone is ≈ 7,000). If the batch fails, each day is written on
-    its own, so a bad day fails alone and the others are kept (each team-day is materialized or failed on its
-    own)."""
-
-    MAX_ROWS = 20_000
-
-    def __init__(self, store: Store, team_id: int, run_id: str, on_done: Callable[[DayResult], None]) -> None:
-        self.store, self.team_id, self.run_id, self.on_done = store, team_id, run_id, on_done
-        self.results: list[DayResult] = []
-        self.size = 0
-
-    def add(self, result: DayResult) -> None:
-        assert result.write is not None
-        self.results.append(result)
-        self.size += result.write.size
-        if self.size >= self.MAX_ROWS:
-            self.flush()
-
-    def flush(self) -> None:
-        results, self.results, self.size = self.results, [], 0
-        if not results:
-            return
-        try:
-            self._write(results)
-        except Exception as exc:
-            if len(results) == 1:
-                self._failed(results[0], exc)
-            else:
-                for r in results:  # isolate the bad day: the others are written
-                    try:
-                        self._write([r])
-                    except Exception as one:
-                        self._failed(r, one)
-        for r in results:
-            r.write = None  # the rows are not held past the write
-            self.on_done(r)
-
-    def _write(self, results: list[DayResult]) -> None:
-        self.store.replace_team_days(self.team_id, [r.write for r in results if r.write is not None],
-                                     run_id=self.run_id)
-
-    @staticmethod
-    def _failed(r: DayResult, exc: Exception) -> None:
-        r.ok, r.rows, r.error = False, {}, exc
 
 
 class _Progress:

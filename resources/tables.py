@@ -1,4 +1,5 @@
-"""The app store's tables (SQLAlchemy Core). One module, one MetaData: Alembic migrations mirror it.
+"""The app store's tables (SQLAlchemy Core), on the one MetaData of resources/table_kit.py (Alembic migrations
+mirror it); the tables of GitHub's 2026 report fields are in resources/tables_2026.py and named here too.
 
 Every Copilot data table is keyed by ``team_id`` (our tenant, never a GitHub team) and ``day`` (UTC
 date). Writers replace one team-day at a time inside one transaction (see ``resources.store``).
@@ -9,28 +10,24 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from resources.statuses import DISABLED, STATUSES
-
-NAMING = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-metadata = sa.MetaData(naming_convention=NAMING)
-
-UTC_TS = sa.DateTime(timezone=True)
-
-def _in(column: str, values: tuple[str, ...]) -> str:
-    """The text of a ``column IN (...)`` CHECK constraint, built from the one list of allowed values."""
-    return f"{column} IN ({','.join(repr(v) for v in values)})"
-
-
-
-def _team_fk() -> sa.Column:
-    return sa.Column("team_id", sa.Integer, sa.ForeignKey("teams.id", ondelete="CASCADE"), nullable=False)
-
+from resources.table_kit import UTC_TS, metadata
+from resources.table_kit import check_in as _in
+from resources.table_kit import counters as _counters
+from resources.table_kit import nullable as _nullable
+from resources.table_kit import parser_version as _parser_version
+from resources.table_kit import team_day_table as _team_day_table
+from resources.table_kit import team_fk as _team_fk
+from resources.tables_2026 import PR_SUGGESTION_COUNTS as PR_SUGGESTION_COUNTS
+from resources.tables_2026 import PULL_REQUEST_COUNTS as PULL_REQUEST_COUNTS
+from resources.tables_2026 import PULL_REQUEST_MEDIANS as PULL_REQUEST_MEDIANS
+from resources.tables_2026 import SURFACE_COUNTS as SURFACE_COUNTS
+from resources.tables_2026 import (
+    copilot_app_daily,
+    copilot_cli_daily,
+    copilot_pr_suggestion_daily,
+    copilot_pull_request_daily,
+    copilot_third_party_agent_daily,
+)
 
 # --------------------------------------------------------------------------- app tables
 teams = sa.Table(
@@ -163,34 +160,6 @@ sa.Index("ix_copilot_alerts_sent_state", copilot_alerts_sent.c.state)
 
 
 # --------------------------------------------------------------------------- copilot data tables
-def _team_day_table(name: str, *columns: sa.SchemaItem, key: tuple[str, ...] = ()) -> sa.Table:
-    """A table of one team's data per UTC day: keyed by (team_id, day, *key), the team_id a foreign key to
-    teams (our tenant, never a GitHub team)."""
-    return sa.Table(name, metadata, _team_fk(), sa.Column("day", sa.Date, nullable=False), *columns,
-                    sa.PrimaryKeyConstraint("team_id", "day", *key))
-
-
-def _parser_version() -> sa.Column:
-    """The parser version that derived a row (``copilot_assets.parsing.PARSER_VERSION``); null on rows derived
-    before versions were recorded. Re-deriving from ``copilot_raw_reports`` brings a row to the current one."""
-    return sa.Column("parser_version", sa.Integer)
-
-
-def _nullable(kind: type[sa.types.TypeEngine], *names: str) -> list[sa.Column]:
-    """Columns of GitHub fields that may be absent: null = GitHub did not say (never 0)."""
-    return [sa.Column(name, kind) for name in names]
-
-
-def _counters() -> list[sa.Column]:
-    return [
-        sa.Column("user_initiated_interaction_count", sa.BigInteger, nullable=False, server_default="0"),
-        sa.Column("code_generation_activity_count", sa.BigInteger, nullable=False, server_default="0"),
-        sa.Column("code_acceptance_activity_count", sa.BigInteger, nullable=False, server_default="0"),
-        sa.Column("loc_suggested_to_add_sum", sa.BigInteger, nullable=False, server_default="0"),
-        sa.Column("loc_added_sum", sa.BigInteger, nullable=False, server_default="0"),
-    ]
-
-
 copilot_raw_reports = _team_day_table(
     "copilot_raw_reports",
     sa.Column("report", sa.String(40), nullable=False),
@@ -354,60 +323,6 @@ copilot_seat_plan_daily = _team_day_table(
     *_nullable(sa.Float, *SEAT_COSTS),
     _parser_version(),
     key=("plan_type",),
-)
-
-# ----------------------------------------------------------------- 2026 report fields (github-copilot-api.md §1.5)
-PULL_REQUEST_COUNTS = (
-    "total_created",
-    "total_reviewed",
-    "total_merged",
-    "total_suggestions",
-    "total_applied_suggestions",
-    "total_created_by_copilot",
-    "total_reviewed_by_copilot",
-    "total_merged_created_by_copilot",
-    "total_merged_reviewed_by_copilot",
-    "total_copilot_suggestions",
-    "total_copilot_applied_suggestions",
-)
-PULL_REQUEST_MEDIANS = (
-    "median_minutes_to_merge",
-    "median_minutes_to_merge_copilot_authored",
-    "median_minutes_to_merge_copilot_reviewed",
-)
-copilot_pull_request_daily = _team_day_table(
-    "copilot_pull_request_daily",
-    *_nullable(sa.BigInteger, *PULL_REQUEST_COUNTS),
-    *_nullable(sa.Float, *PULL_REQUEST_MEDIANS),
-    _parser_version(),
-)
-PR_SUGGESTION_COUNTS = ("total_copilot_suggestions", "total_copilot_applied_suggestions")
-copilot_pr_suggestion_daily = _team_day_table(
-    "copilot_pr_suggestion_daily",
-    sa.Column("comment_type", sa.String(200), nullable=False),
-    *_nullable(sa.BigInteger, *PR_SUGGESTION_COUNTS),
-    _parser_version(),
-    key=("comment_type",),
-)
-
-SURFACE_COUNTS = ("session_count", "request_count", "prompt_count", "prompt_tokens_sum", "output_tokens_sum")
-
-
-def _surface_table(name: str, *extra: sa.Column) -> sa.Table:
-    """One row per team-day of a ``totals_by_cli{}`` / ``totals_by_copilot_app{}`` object."""
-    return _team_day_table(name, *_nullable(sa.BigInteger, *SURFACE_COUNTS),
-                           sa.Column("avg_tokens_per_request", sa.Float), *extra, _parser_version())
-
-
-copilot_cli_daily = _surface_table("copilot_cli_daily", sa.Column("cli_version", sa.String(64)))
-copilot_app_daily = _surface_table("copilot_app_daily")
-copilot_third_party_agent_daily = _team_day_table(
-    "copilot_third_party_agent_daily",
-    sa.Column("agent_id", sa.String(200), nullable=False),
-    sa.Column("agent_name", sa.String(200)),
-    *_nullable(sa.BigInteger, "user_initiated_interaction_count", "session_count"),
-    _parser_version(),
-    key=("agent_id",),
 )
 
 insights = _team_day_table(
