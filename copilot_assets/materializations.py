@@ -83,7 +83,7 @@ def unfinished_runs(instance: dg.DagsterInstance, trigger: str) -> int:
 
 
 def waiting_for(instance: dg.DagsterInstance, *triggers: str) -> str | None:
-    """Why a refresh should wait this tick ("3 nightly run(s) not finished"), or None."""
+    """Why a refresh should wait this tick ("waiting for 3 nightly run(s) to finish"), or None."""
     counts = {t: unfinished_runs(instance, t) for t in triggers}
     busy = [f"{n} {t}" for t, n in counts.items() if n]
     return f"waiting for {' and '.join(busy)} run(s) to finish" if busy else None
