@@ -40,16 +40,26 @@ class Store(TeamsMixin, CredentialsMixin, HealthMixin, TeamDaysMixin, AlertsMixi
         return f"Store({settings.redact_url(self.url)})"
 
     # ------------------------------------------------------------------ schema
-    def upgrade(self) -> None:
-        """Alembic ``upgrade head`` (idempotent)."""
+    def upgrade(self, revision: str = "head") -> None:
+        """Alembic ``upgrade`` to ``revision`` (default head; idempotent)."""
         from alembic import command
+
+        self._alembic(command.upgrade, revision)
+
+    def downgrade(self, revision: str) -> None:
+        """Alembic ``downgrade`` to ``revision`` (operators: back out a release; tests: the migrations' way down)."""
+        from alembic import command
+
+        self._alembic(command.downgrade, revision)
+
+    def _alembic(self, how, revision: str) -> None:
         from alembic.config import Config
 
         cfg = Config()
         cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
         with self.engine.begin() as conn:
             cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "head")
+            how(cfg, revision)
 
     def current_revision(self) -> str | None:
         from alembic.runtime.migration import MigrationContext

@@ -31,17 +31,10 @@ def test_migrations_from_empty_match_the_tables(store):
 def test_migration_0002_keeps_history_and_derives_day_states(store_url):
     """A store at 0001 with history: 0002 derives each synced team-day's state from what is stored,
     renames the invented licensing reason and keeps every row."""
-    from alembic import command
-    from alembic.config import Config
-
-    from resources.store import MIGRATIONS_DIR, Store
+    from resources.store import Store
 
     s = Store(store_url)
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-    with s.engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "0001")
+    s.upgrade("0001")
     now = datetime(2026, 11, 20, 5, 0, tzinfo=UTC)
     d1, d2, d3 = date(2026, 11, 17), date(2026, 11, 18), date(2026, 11, 19)
     with s.engine.begin() as conn:
@@ -86,17 +79,10 @@ def test_migration_0002_keeps_history_and_derives_day_states(store_url):
 def test_migration_0003_keeps_rows_and_leaves_the_new_columns_null(store_url):
     """A store at 0002 with history: 0003 adds the 2026 columns and tables, every existing row kept and its new
     columns null ("GitHub did not say / not derived yet"), until a re-derive fills them."""
-    from alembic import command
-    from alembic.config import Config
-
-    from resources.store import MIGRATIONS_DIR, Store
+    from resources.store import Store
 
     s = Store(store_url)
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-    with s.engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "0002")
+    s.upgrade("0002")
     now = datetime(2026, 11, 20, 5, 0, tzinfo=UTC)
     d = date(2026, 11, 19)
     with s.engine.begin() as conn:
@@ -126,22 +112,12 @@ def test_migration_0003_keeps_rows_and_leaves_the_new_columns_null(store_url):
 def test_migration_0004_keeps_tokens_adds_app_credentials_and_downgrades(store_url):
     """A store at 0002 with a token: 0004 keeps it (kind token), stores App credentials (the key encrypted,
     the CHECK refusing a half App row), and downgrades back to 0002."""
-    from alembic import command
-    from alembic.config import Config
     from sqlalchemy.exc import IntegrityError
 
-    from resources.store import MIGRATIONS_DIR, Store
+    from resources.store import Store
 
     s = Store(store_url)
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-
-    def to(rev: str, how=command.upgrade) -> None:
-        with s.engine.begin() as conn:
-            cfg.attributes["connection"] = conn
-            how(cfg, rev)
-
-    to("0002")
+    s.upgrade("0002")
     now = datetime(2026, 11, 20, 5, 0, tzinfo=UTC)
     with s.engine.begin() as conn:
         conn.execute(sa.text(
@@ -164,11 +140,11 @@ def test_migration_0004_keeps_tokens_adds_app_credentials_and_downgrades(store_u
     with pytest.raises(IntegrityError), s.engine.begin() as conn:  # an App row without its key
         conn.execute(sa.text("INSERT INTO credentials (team_id, kind, app_id, installation_id, is_revoked, "
                              "created_at) VALUES (1, 'github_app', 1, 2, false, :n)"), {"n": now})
-    to("0002", command.downgrade)
+    s.downgrade("0002")
     assert s.current_revision() == "0002"
     with s.engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM credentials")).scalar_one() == 1  # the token
-    to("0001", command.downgrade)  # the teams' children survive every downgrade (no table rebuild of teams)
+    s.downgrade("0001")  # the teams' children survive every downgrade (no table rebuild of teams)
     with s.engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM credentials")).scalar_one() == 1
         assert conn.execute(sa.text("SELECT slug FROM teams")).scalars().all() == ["acme"]
