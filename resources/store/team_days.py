@@ -14,6 +14,7 @@ from sqlalchemy.engine import Connection
 
 from resources import jsonio, queries, tables
 from resources.store.base import StoreBase, utcnow
+from resources.store.pg_copy import copy_rows
 from resources.tables import DAY_STATES, copilot_day_status, copilot_raw_reports, copilot_report_observations
 
 
@@ -36,6 +37,30 @@ class TeamDayWrite:
     def size(self) -> int:
         """Rows and raw records held (what a caller bounds before writing a batch)."""
         return sum(len(r) for r in self.rows_by_table.values()) + sum(len(r) for r in self.raw_reports.values())
+
+
+def pg_lock_and_delete(conn: Connection, team_id: int, days: Sequence[date],
+                       by_table: Mapping[str, Sequence[TeamDayWrite]],
+                       by_report: Mapping[str, Sequence[TeamDayWrite]]) -> None:
+    """PostgreSQL: the team-days' advisory locks, then the DELETE of each table's and raw report's rows of those
+    days, sent as ONE statement string (one round trip and no statement built per table; issue 20).
+
+    The locks: two writers of the same team-day at once — under READ COMMITTED the second one's DELETE cannot
+    see the first one's freshly inserted rows and its INSERT then violates the primary key. Writers are
+    serialized per team-day (SQLite already serializes all writers), the locks taken in day order so two
+    batches never wait on each other in a cycle."""
+    quote = conn.dialect.identifier_preparer.format_table
+    params: dict[str, Any] = {"team_id": int(team_id), "ords": sorted(d.toordinal() for d in days)}
+    sql = ["SELECT pg_advisory_xact_lock(%(team_id)s, d) FROM unnest(%(ords)s) AS d ORDER BY d"]
+    for i, (name, ws) in enumerate(by_table.items()):
+        params[f"d{i}"] = [w.day for w in ws]
+        sql.append(f"DELETE FROM {quote(tables.TEAM_DAY_TABLES[name])} WHERE team_id = %(team_id)s "
+                   f"AND day = ANY(%(d{i})s)")
+    for i, (report, ws) in enumerate(by_report.items()):
+        params[f"r{i}"], params[f"rd{i}"] = report, [w.day for w in ws]
+        sql.append(f"DELETE FROM {quote(copilot_raw_reports)} WHERE team_id = %(team_id)s "
+                   f"AND report = %(r{i})s AND day = ANY(%(rd{i})s)")
+    conn.exec_driver_sql(";\n".join(sql), params)
 
 
 class TeamDaysMixin(StoreBase):
@@ -65,43 +90,46 @@ class TeamDaysMixin(StoreBase):
                           run_id: str | None = None) -> list[dict[str, int]]:
         """``replace_team_day`` for several days of one team in ONE transaction: per table one DELETE of those
         days and one multi-row INSERT, instead of one of each per day (a nightly writes 3 days per team; issue
-        20). All or nothing: a caller that must isolate a bad day writes the days one by one after a failure.
-        Returns rows written per table, per write."""
+        20). On PostgreSQL the DELETEs go as one statement string (``pg_lock_and_delete``) and the rows by
+        ``COPY`` (``resources/store/pg_copy.py``). All or nothing: a caller that must isolate a bad day writes
+        the days one by one after a failure. Returns rows written per table, per write."""
         if not writes:
             return []
         days = [w.day for w in writes]
         if len(set(days)) != len(days):
             raise ValueError(f"replace_team_days: a day appears twice in one batch: {sorted(days)}")
         now = utcnow()
+        by_table: dict[str, list[TeamDayWrite]] = defaultdict(list)
+        by_report: dict[str, list[TeamDayWrite]] = defaultdict(list)
+        for w in writes:
+            for name in w.rows_by_table:
+                by_table[name].append(w)
+            for report in w.raw_reports:
+                by_report[report].append(w)
+        raw = copilot_raw_reports
         with self.engine.begin() as conn:
             if conn.dialect.name == "postgresql":
-                # Two writers of the same team-day at once: under READ COMMITTED the second one's DELETE
-                # cannot see the first one's freshly inserted rows and its INSERT then violates the primary
-                # key. Serialize writers per team-day (SQLite already serializes all writers); the locks are
-                # taken in day order so two batches never wait on each other in a cycle.
-                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:team_id, d) FROM unnest(:days) AS d ORDER BY d"),
-                             {"team_id": int(team_id), "days": sorted(d.toordinal() for d in days)})
-            by_table: dict[str, list[TeamDayWrite]] = defaultdict(list)
-            by_report: dict[str, list[TeamDayWrite]] = defaultdict(list)
-            for w in writes:
-                for name in w.rows_by_table:
-                    by_table[name].append(w)
-                for report in w.raw_reports:
-                    by_report[report].append(w)
+                pg_lock_and_delete(conn, team_id, days, by_table, by_report)
+            else:
+                for name, ws in by_table.items():
+                    table = tables.TEAM_DAY_TABLES[name]
+                    conn.execute(table.delete().where(table.c.team_id == team_id,
+                                                      table.c.day.in_([w.day for w in ws])))
+                for report, ws in by_report.items():
+                    conn.execute(raw.delete().where(raw.c.team_id == team_id, raw.c.report == report,
+                                                    raw.c.day.in_([w.day for w in ws])))
             for name, ws in by_table.items():
                 table = tables.TEAM_DAY_TABLES[name]
-                conn.execute(table.delete().where(table.c.team_id == team_id, table.c.day.in_([w.day for w in ws])))
                 rows = [{**r, "team_id": team_id, "day": w.day} for w in ws for r in w.rows_by_table[name]]
-                if rows:
+                if rows and not copy_rows(conn, table, rows):
                     conn.execute(table.insert(), rows)
-            raw = copilot_raw_reports
             for report, ws in by_report.items():
-                conn.execute(raw.delete().where(raw.c.team_id == team_id, raw.c.report == report,
-                                                raw.c.day.in_([w.day for w in ws])))
-                conn.execute(raw.insert(), [
+                raw_rows = [
                     {"team_id": team_id, "day": w.day, "report": report, "fetched_at": w.raw_fetched_at or now,
                      "record_count": len(w.raw_reports[report]), "payload": jsonio.dumps(list(w.raw_reports[report]))}
-                    for w in ws])
+                    for w in ws]
+                if not copy_rows(conn, raw, raw_rows):
+                    conn.execute(raw.insert(), raw_rows)
             self._set_data_states(conn, team_id, [(w.day, w.day_state_of) for w in writes if w.day_state_of],
                                   now, run_id)
         return [w.rows_written for w in writes]
