@@ -47,7 +47,21 @@ def machine() -> dict[str, Any]:
     except OSError:
         pass
     return {"cpus": os.cpu_count(), "mem_gib": mem_gib, "python": platform.python_version(),
-            "platform": platform.platform(terse=True)}
+            "platform": platform.platform(terse=True), "cpu_reference_s": cpu_reference_s()}
+
+
+def cpu_reference_s() -> float:
+    """CPU seconds of a fixed pure-Python loop (the best of 3): how fast this machine runs Python. Machines of
+    the same kind differ (2026-12-02: the same commit's `bench.nightly --teams 200` took 53.3 s on one and
+    116.3 s on the next), so compare results across sessions with this figure beside them."""
+    best = float("inf")
+    for _ in range(3):
+        t = time.process_time()
+        s = 0
+        for i in range(3_000_000):
+            s += i * i % 7
+        best = min(best, time.process_time() - t)
+    return round(best, 3)
 
 
 def load_context() -> dict[str, Any]:

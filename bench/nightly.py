@@ -97,6 +97,23 @@ class ProcSampler(threading.Thread):
     def of_pids(self, pids: set[int]) -> float:
         return round(sum(secs for (pid, _), secs in self.seen.items() if pid in pids), 1)
 
+    def stop_leftovers(self) -> list[int]:
+        """SIGTERM every descendant still alive (a code server the daemon started outlives it when the daemon is
+        stopped, and would skew the next bench on this machine). Returns their pids."""
+        import signal
+
+        left = []
+        for pid, start in list(self.seen):
+            try:
+                with open(f"/proc/{pid}/stat") as fh:
+                    alive = int(fh.read().rsplit(")", 1)[1].split()[19]) == start
+                if alive:
+                    os.kill(pid, signal.SIGTERM)
+                    left.append(pid)
+            except (OSError, ValueError, IndexError):
+                continue
+        return left
+
     def by_kind(self) -> dict[str, float]:
         out: dict[str, float] = {}
         for k, secs in self.seen.items():
@@ -281,6 +298,9 @@ def main(argv: list[str] | None = None) -> int:
                 wpc.__exit__(None, None, None)
             sampler.stop_event.set()
             sampler.join()
+            leftovers = sampler.stop_leftovers()
+            if leftovers:
+                log(f"stopped {len(leftovers)} leftover process(es): {leftovers}")
 
         cpu_children = cpu_seconds(resource.RUSAGE_CHILDREN)
         stats = sim_stats(url)
