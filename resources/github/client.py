@@ -23,6 +23,7 @@ from resources.github.reports import (
     iter_items,
     parse_day,
     parse_shard,
+    split_lines,
 )
 from resources.github.spool import DaySpool
 from resources.github.transport import MAX_REDIRECTS, GitHubTransport, T
@@ -229,7 +230,7 @@ class GitHubClient(GitHubTransport):
                     raise self._err(GitHubUnavailable, f"{failed} failed", endpoint, resp.status_code)
                 if resp.status_code >= 300:
                     raise self._err(MalformedReport, f"{failed} failed", endpoint, resp.status_code)
-                return consume(shard, resp.iter_lines())
+                return consume(shard, split_lines(resp.iter_bytes()))
         except httpx.TooManyRedirects:
             raise self._err(MalformedReport, f"{failed}: more than {MAX_REDIRECTS} redirects", endpoint) from None
         except httpx.TimeoutException:

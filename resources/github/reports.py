@@ -86,6 +86,33 @@ class ShardRef:
         )
 
 
+def split_lines(chunks: Iterable[bytes]) -> Iterator[str]:
+    """The lines of a streamed report file, as text: split on ``\n`` only and decoded as UTF-8 (invalid bytes
+    replaced, as httpx's text decoding does). Not httpx's ``iter_lines``: that splits on every Unicode line
+    boundary — a JSON string may hold a raw U+2028, which would cut a record in two — and costs a Python-level
+    decode per network chunk and line (issue 20 profile). A line longer than a chunk (a one-line JSON array)
+    is joined once, not copied per chunk."""
+    tail: list[bytes] = []
+    for chunk in chunks:
+        if not chunk:
+            continue
+        cut = chunk.rfind(b"\n")
+        if cut < 0:
+            tail.append(chunk)
+            continue
+        if tail:
+            tail.append(chunk[:cut])
+            done = b"".join(tail)
+            tail = []
+        else:
+            done = chunk[:cut]
+        if cut + 1 < len(chunk):
+            tail.append(chunk[cut + 1:])
+        yield from done.decode("utf-8", "replace").split("\n")
+    if tail:
+        yield b"".join(tail).decode("utf-8", "replace")
+
+
 def iter_items(lines: Iterable[str], where: ShardRef,
                wanted: Callable[[str], bool] | None = None) -> Iterator[tuple[str, dict | None]]:
     """(raw line, record) for each record of one report file, streaming. NDJSON lines are yielded as sent;

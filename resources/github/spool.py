@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 import threading
 from collections import OrderedDict
@@ -30,7 +31,9 @@ class DaySpool:
                  keep_days: Iterable[date] | None = None) -> None:
         self.report = report
         self.keep_days = frozenset(keep_days) if keep_days is not None else None
-        self._needles = None if self.keep_days is None else tuple(f'"{d.isoformat()}' for d in sorted(self.keep_days))
+        # wants(): one regex search per line for any of the kept days, as a JSON string ('"2026-11-28…')
+        self._needles = None if self.keep_days is None else re.compile("|".join(
+            re.escape(f'"{d.isoformat()}') for d in sorted(self.keep_days)) or "(?!)").search
         self.start_day = start_day
         self.end_day = end_day
         self.shards = shards
@@ -118,7 +121,7 @@ class DaySpool:
     def wants(self, line: str) -> bool:
         """Whether an NDJSON line may hold a record of ``keep_days`` (it names one of those days somewhere):
         lines that do not are skipped unparsed (a record's day is one of the strings it holds)."""
-        return self._needles is None or any(n in line for n in self._needles)
+        return self._needles is None or self._needles(line) is not None
 
     def _write_shard(self, shard: int, items: Iterable[tuple[str, dict | None]]) -> None:
         self._check_open()

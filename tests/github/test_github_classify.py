@@ -20,6 +20,7 @@ from resources.github import (
     parse_shard,
     parse_user_teams_floor,
 )
+from resources.github.reports import split_lines
 from resources.github_errors import (
     ACCESS_DENIED_REASONS,
     CopilotAccessDenied,
@@ -250,3 +251,27 @@ def test_user_teams_floor_config_rejects_a_bad_date_naming_the_field(bad):
     assert repr(bad) in msg
     with pytest.raises(ValueError, match="user_teams_available_from must be a YYYY-MM-DD date"):
         parse_user_teams_floor(bad)
+
+
+def _chunks(data: bytes, size: int) -> list[bytes]:
+    return [data[i:i + size] for i in range(0, len(data), size)]
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 7, 64, 10_000])
+def test_split_lines_at_any_chunk_boundary(size):
+    """Lines come out whole whatever the network chunks: cut mid-line, mid-character (é, ✓ are multi-byte),
+    CRLF endings (the \\r goes with the line and is stripped by the parser), no final newline."""
+    body = ('{"login":"é✓","s":"a\u2028b"}\r\n\n{"n":2}\n' + '{"long":"' + "x" * 300 + '"}').encode()
+    got = list(split_lines(_chunks(body, size)))
+    assert got == ['{"login":"é✓","s":"a\u2028b"}\r', "", '{"n":2}', '{"long":"' + "x" * 300 + '"}']
+    assert [r["login"] for r in parse_shard(got, report="users-1-day", shard=0) if "login" in r] == ["é✓"]
+    assert parse_shard(got, report="users-1-day", shard=0)[0]["s"] == "a\u2028b"  # U+2028 does not cut a record
+
+
+def test_split_lines_edges():
+    assert list(split_lines([])) == []
+    assert list(split_lines([b"", b"a", b"", b"b\n", b""])) == ["ab"]
+    assert list(split_lines([b"\n\n"])) == ["", ""]
+    assert list(split_lines([b"\xff{}\n"])) == ["\ufffd{}"]  # invalid UTF-8 replaced, as httpx decoded it
+    one_line = [b"[" + b'{"a":1},' * 2000, b'{"a":2}]']  # a one-line JSON array across chunks
+    assert [len(r) for r in parse_shard(split_lines(one_line), report="users-1-day", shard=0)] == [1] * 2001
