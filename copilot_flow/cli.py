@@ -44,7 +44,7 @@ def _store():  # -> Store, migrated (the CLI upgrades the schema automatically)
     from resources.store import Store
 
     store = Store()
-    store.upgrade()
+    store.ensure_schema()
     return store
 
 

@@ -19,7 +19,7 @@ def store_for(url: str | None = None) -> Store:
         store = _STORES.get(url)
         if store is None:
             store = Store(url)
-            store.upgrade()
+            store.ensure_schema()
             _STORES[url] = store
         return store
 

@@ -28,6 +28,26 @@ def test_migrations_from_empty_match_the_tables(store):
     assert store.current_revision() == HEAD
 
 
+def test_head_revision_is_alembics_head_and_at_head_says_when_to_skip_alembic(store_url):
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from resources.store import HEAD_REVISION, MIGRATIONS_DIR, Store
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    assert ScriptDirectory.from_config(cfg).get_heads() == [HEAD_REVISION] == [HEAD]
+    s = Store(store_url)
+    assert not s.at_head()  # a new database: no alembic_version table
+    s.ensure_schema()
+    assert s.at_head() and s.current_revision() == HEAD
+    s.downgrade("0003")
+    assert not s.at_head()
+    s.ensure_schema()  # a database one migration behind is upgraded, not skipped
+    assert s.current_revision() == HEAD
+    s.engine.dispose()
+
+
 def test_migration_0002_keeps_history_and_derives_day_states(store_url):
     """A store at 0001 with history: 0002 derives each synced team-day's state from what is stored,
     renames the invented licensing reason and keeps every row."""
