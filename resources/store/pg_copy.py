@@ -142,13 +142,24 @@ def copy_rows(conn: Connection, table: sa.Table, rows: Sequence[Mapping[str, Any
     sql = (f"COPY {prep.format_table(table)} ({', '.join(prep.quote(c) for c in cols)}) "
            "FROM STDIN WITH (FORMAT text)")
     dbapi = conn.dialect.loaded_dbapi
-    with raw.cursor() as cur:
+    cur = raw.cursor()
+    try:
         if not hasattr(cur, "copy_expert"):  # psycopg2's; another driver inserts the usual way
             return False
+        cur.copy_expert(sql, StringIO(body), size=max(8192, len(body)))
+    except dbapi.Error as exc:
+        # as SQLAlchemy does for its own statements: the same exception classes as INSERT (sa.exc.IntegrityError,
+        # …), and a lost connection invalidated so the transaction's end does not fail on it again
+        lost = conn.dialect.is_disconnect(exc, raw, cur)
+        if lost:
+            conn.invalidate(exc)
+        raise sa.exc.DBAPIError.instance(sql, None, exc, dbapi.Error, connection_invalidated=lost,
+                                         dialect=conn.dialect) from exc
+    finally:
         try:
-            cur.copy_expert(sql, StringIO(body), size=max(8192, len(body)))
-        except dbapi.Error as exc:  # the same exception classes as INSERT (sa.exc.IntegrityError, …)
-            raise sa.exc.DBAPIError.instance(sql, None, exc, dbapi.Error, dialect=conn.dialect) from exc
+            cur.close()
+        except dbapi.Error:
+            pass
     return True
 
 

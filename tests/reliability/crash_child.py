@@ -1,7 +1,8 @@
 """Child process of test_rel_crash: materialize one team-day of copilot_usage, and (with a marker path)
-freeze inside Store.replace_team_days's transaction after the SECOND team-day DELETE — by then the first
-table has been deleted and re-inserted, the second deleted and not re-inserted — so the parent can SIGKILL
-it mid-write.
+freeze inside Store.replace_team_days's transaction half-way through its writes, so the parent can SIGKILL
+it mid-write: on SQLite after the SECOND team-day DELETE (the first table deleted and re-inserted, the second
+deleted and not re-inserted); on PostgreSQL, where every DELETE goes first in one statement string, after the
+first table's COPY (every table deleted, the first re-inserted, the others not).
 
     python crash_child.py STORE_URL SIM_URL TEAM DAY [MARKER]
 """
@@ -41,6 +42,22 @@ def main(store_url: str, sim_url: str, team: str, day: str, marker: str | None) 
                     time.sleep(120)  # the parent kills us here
 
         sa.event.listen(sa.engine.Engine, "after_execute", freeze)
+
+        from resources.store import team_days
+
+        real_copy = team_days.copy_rows
+
+        def copy_then_freeze(conn, table, rows):  # PostgreSQL: COPY is not a SQLAlchemy statement
+            done = real_copy(conn, table, rows)
+            if done and not deletes:
+                deletes.extend(["all team-day tables deleted", table.name])
+                tmp = Path(marker).with_suffix(".tmp")
+                tmp.write_text(",".join(deletes))
+                os.replace(tmp, marker)
+                time.sleep(120)  # the parent kills us here
+            return done
+
+        team_days.copy_rows = copy_then_freeze
 
     with dg.instance_for_test() as instance:
         instance.add_dynamic_partitions(TEAMS_PARTITION_NAME, [team])

@@ -41,22 +41,24 @@ class Rendezvous:
         self.met: dict[str, bool] = {}
 
     @staticmethod
-    def _is_delete(stmt: Any) -> bool:
-        return isinstance(stmt, sa.sql.dml.Delete) and stmt.table.name in tables.TEAM_DAY_TABLES
+    def _is_delete(sql: str) -> bool:
+        """A team-day DELETE as sent to the database: a DELETE statement (SQLite) or the one statement string
+        of locks and DELETEs (PostgreSQL, ``team_days.pg_lock_and_delete``)."""
+        return any(f"DELETE FROM {t} " in sql for t in tables.TEAM_DAY_TABLES)
 
     @classmethod
-    def _starts_write(cls, stmt: Any) -> bool:  # the per-team-day lock (PostgreSQL) or the first DELETE
-        return cls._is_delete(stmt) or "pg_advisory_xact_lock" in str(stmt)
+    def _starts_write(cls, sql: str) -> bool:  # the per-team-day lock (PostgreSQL) or the first DELETE
+        return cls._is_delete(sql) or "pg_advisory_xact_lock" in sql
 
-    def before(self, conn, stmt, *args) -> None:
-        if self._starts_write(stmt) and not getattr(self.local, "arrived", False):
+    def before(self, conn, cursor, statement, *args) -> None:
+        if self._starts_write(statement) and not getattr(self.local, "arrived", False):
             self.local.arrived = True
             with self.cond:
                 self.arrived.append(f"{threading.get_ident()}")
                 self.cond.notify_all()
 
-    def after(self, conn, stmt, *args) -> None:
-        if self._is_delete(stmt) and not getattr(self.local, "inside", False):
+    def after(self, conn, cursor, statement, *args) -> None:
+        if self._is_delete(statement) and not getattr(self.local, "inside", False):
             self.local.inside = True
             name = f"{threading.get_ident()}"
             with self.cond:
@@ -70,13 +72,13 @@ class Rendezvous:
 
     @contextmanager
     def installed(self) -> Iterator[Rendezvous]:
-        sa.event.listen(self.engine, "before_execute", self.before)
-        sa.event.listen(self.engine, "after_execute", self.after)
+        sa.event.listen(self.engine, "before_cursor_execute", self.before)
+        sa.event.listen(self.engine, "after_cursor_execute", self.after)
         try:
             yield self
         finally:
-            sa.event.remove(self.engine, "before_execute", self.before)
-            sa.event.remove(self.engine, "after_execute", self.after)
+            sa.event.remove(self.engine, "before_cursor_execute", self.before)
+            sa.event.remove(self.engine, "after_cursor_execute", self.after)
 
 
 def run_in_threads(flow, fast_tmp, rv: Rendezvous,

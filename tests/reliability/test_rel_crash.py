@@ -86,18 +86,19 @@ def test_postgres_connection_killed_during_a_write(fast_tmp, sim, pg_schema_url,
         admin = sa.create_engine(pg_available)
         killed: list[int] = []
 
-        def kill_own_backend(conn, stmt, *args) -> None:
-            if not killed and isinstance(stmt, sa.sql.dml.Delete) and stmt.table.name in tables.TEAM_DAY_TABLES:
+        def kill_own_backend(conn, cursor, statement, *args) -> None:
+            # the team-day DELETEs, as sent: one statement string with the locks (pg_lock_and_delete)
+            if not killed and any(f"DELETE FROM {t} " in statement for t in tables.TEAM_DAY_TABLES):
                 pid = conn.connection.dbapi_connection.get_backend_pid()
                 with admin.connect() as c:
                     assert c.execute(sa.text("select pg_terminate_backend(:p)"), {"p": pid}).scalar_one()
                 killed.append(pid)
 
-        sa.event.listen(flow.store.engine, "after_execute", kill_own_backend)
+        sa.event.listen(flow.store.engine, "after_cursor_execute", kill_own_backend)
         try:
             result = flow.team_day("acme", day, USAGE)
         finally:
-            sa.event.remove(flow.store.engine, "after_execute", kill_own_backend)
+            sa.event.remove(flow.store.engine, "after_cursor_execute", kill_own_backend)
             admin.dispose()
         assert len(killed) == 1
         assert not result.success
