@@ -59,6 +59,7 @@ class ProcSampler(threading.Thread):
         self.interval = interval
         self.seen: dict[tuple[int, int], float] = {}
         self.kind: dict[tuple[int, int], str] = {}
+        self.cmd: dict[tuple[int, int], str] = {}
         self.stop_event = threading.Event()
 
     def _snapshot(self) -> None:
@@ -85,6 +86,7 @@ class ProcSampler(threading.Thread):
                 self.seen[(pid, start)] = secs
                 if self.kind.get((pid, start), "other") in ("other", "unknown", "code_server"):
                     self.kind[(pid, start)] = _kind(pid)  # a forked child shows its parent's cmdline at first
+                    self.cmd[(pid, start)] = _cmdline(pid)[:160]
 
     def run(self) -> None:
         while not self.stop_event.is_set():
@@ -114,6 +116,11 @@ class ProcSampler(threading.Thread):
                 continue
         return left
 
+    def top_other(self, n: int = 5) -> list[tuple[str, float]]:
+        """The command lines of the descendants counted as "other", by CPU: what they are."""
+        other = [(self.cmd.get(k, "?"), round(secs, 1)) for k, secs in self.seen.items() if self.kind[k] == "other"]
+        return sorted(other, key=lambda x: -x[1])[:n]
+
     def by_kind(self) -> dict[str, float]:
         out: dict[str, float] = {}
         for k, secs in self.seen.items():
@@ -121,11 +128,17 @@ class ProcSampler(threading.Thread):
         return out
 
 
-def _kind(pid: int) -> str:
+def _cmdline(pid: int) -> str:
     try:
         with open(f"/proc/{pid}/cmdline", "rb") as fh:
-            cmd = fh.read().replace(b"\0", b" ").decode(errors="replace")
+            return fh.read().replace(b"\0", b" ").decode(errors="replace")
     except OSError:
+        return ""
+
+
+def _kind(pid: int) -> str:
+    cmd = _cmdline(pid)
+    if not cmd:
         return "unknown"
     for needle, name in (("execute_run", "run_worker"), ("execute_step", "step_worker"),
                          ("multiprocessing", "step_worker"),
@@ -313,6 +326,7 @@ def main(argv: list[str] | None = None) -> int:
         out["cpu_s"] = {
             "descendants_sampled": sampler.total(),
             "descendants_by_kind": kinds,
+            "other_top": sampler.top_other(),
             "reaped_children_rusage": round(cpu_children, 1),
             "simulator": round(cpu_sim, 1),
             "bench_process": round(cpu_seconds(resource.RUSAGE_SELF), 1),
