@@ -42,8 +42,9 @@ class TeamDayWrite:
 def pg_lock_and_delete(conn: Connection, team_id: int, days: Sequence[date],
                        by_table: Mapping[str, Sequence[TeamDayWrite]],
                        by_report: Mapping[str, Sequence[TeamDayWrite]]) -> None:
-    """PostgreSQL: the team-days' advisory locks, then the DELETE of each table's and raw report's rows of those
-    days, sent as ONE statement string (one round trip and no statement built per table; issue 20).
+    """PostgreSQL with psycopg2: the team-days' advisory locks, then the DELETE of each table's and raw report's
+    rows of those days, sent as ONE statement string (one round trip and no statement built per table; issue
+    20; a driver that binds parameters server-side, as psycopg 3 does, cannot take several statements).
 
     The locks: two writers of the same team-day at once — under READ COMMITTED the second one's DELETE cannot
     see the first one's freshly inserted rows and its INSERT then violates the primary key. Writers are
@@ -108,9 +109,13 @@ class TeamDaysMixin(StoreBase):
                 by_report[report].append(w)
         raw = copilot_raw_reports
         with self.engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
+            if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg2":
                 pg_lock_and_delete(conn, team_id, days, by_table, by_report)
             else:
+                if conn.dialect.name == "postgresql":  # another driver: the same locks, one statement each
+                    conn.execute(sa.text("SELECT pg_advisory_xact_lock(:team_id, d) FROM unnest(:days) AS d "
+                                         "ORDER BY d"),
+                                 {"team_id": int(team_id), "days": sorted(d.toordinal() for d in days)})
                 for name, ws in by_table.items():
                     table = tables.TEAM_DAY_TABLES[name]
                     conn.execute(table.delete().where(table.c.team_id == team_id,

@@ -121,3 +121,21 @@ def test_copy_text_format():
     assert pg_copy.copy_buffer(tables.copilot_user_daily, []) is None
     assert pg_copy.copy_buffer(tables.copilot_user_daily, [{"no_such_column": 1}]) is None
     assert pg_copy.text_value("a\\b\tc\nd\re") == "a\\\\b\\tc\\nd\\re"
+
+
+@pytest.mark.parametrize("store_url", ["postgres"], indirect=True)
+def test_postgresql_with_another_driver_deletes_one_statement_at_a_time(store, monkeypatch):
+    """A driver other than psycopg2 (server-side binding cannot take several statements in one string) takes
+    the locks and DELETEs one statement each: a second write of the same days replaces, never duplicates."""
+    t = store.add_team("other-driver", name="O", github_org="o")
+    _write(store, t.id)
+    first = _rows(store, tables.copilot_user_daily, t.id)
+    sent: list[str] = []
+    sa.event.listen(store.engine, "before_cursor_execute", lambda conn, cur, stmt, *a: sent.append(stmt))
+    monkeypatch.setattr(store.engine.dialect, "driver", "not-psycopg2")
+    _write(store, t.id)
+    assert _rows(store, tables.copilot_user_daily, t.id) == first
+    assert len(first) == len(USER_ROWS) + 2
+    deletes = [s for s in sent if s.startswith("DELETE FROM")]
+    assert len(deletes) == 3  # copilot_user_daily, copilot_seat_snapshots, copilot_raw_reports: one each
+    assert any("pg_advisory_xact_lock" in s and "DELETE" not in s for s in sent)
