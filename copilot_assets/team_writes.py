@@ -14,10 +14,10 @@ if TYPE_CHECKING:
 
 class PendingWrites:
     """A team's fetched team-days of one step, written together (``Store.replace_team_days``: one DELETE and
-    one INSERT per table for all of them, not per day) once the team is done or ``MAX_ROWS`` rows and raw
-    records are held (a 10,000-seat org's day alone is ≈ 7,000). If the batch fails, each day is written on
-    its own, so a bad day fails alone and the others are kept (each team-day is materialized or failed on its
-    own)."""
+    one INSERT — a COPY on PostgreSQL — per table for all of them, not per day) once the team is done or
+    ``MAX_ROWS`` rows and raw records are held (a 10,000-seat org's day alone is ≈ 7,000). If the batch
+    fails, each day is written on its own, so a bad day fails alone and the others are kept (each team-day is
+    materialized or failed on its own)."""
 
     MAX_ROWS = 20_000
 
