@@ -119,7 +119,7 @@ def copy_buffer(table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> tuple[lis
     out: list[str] = []
     try:
         for r in rows:
-            if len(r) != len(keys) or r.keys() != key_set:
+            if r.keys() != key_set:
                 return None
             out.append("\t".join([NULL if (v := r[k]) is None else f(v) for k, f in zip(keys, fmts, strict=True)]))
     except _Unsupported:
@@ -131,8 +131,7 @@ def copy_buffer(table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> tuple[lis
 def copy_rows(conn: Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> bool:
     """``COPY`` ``rows`` into ``table`` on this connection (in its transaction). False = nothing written: the
     caller inserts them the usual way."""
-    raw = conn.connection.dbapi_connection
-    if conn.dialect.name != "postgresql" or not hasattr(raw, "cursor"):
+    if conn.dialect.name != "postgresql":
         return False
     built = copy_buffer(table, rows)
     if built is None:
@@ -142,6 +141,7 @@ def copy_rows(conn: Connection, table: sa.Table, rows: Sequence[Mapping[str, Any
     sql = (f"COPY {prep.format_table(table)} ({', '.join(prep.quote(c) for c in cols)}) "
            "FROM STDIN WITH (FORMAT text)")
     dbapi = conn.dialect.loaded_dbapi
+    raw = conn.connection.dbapi_connection
     cur = raw.cursor()
     try:
         if not hasattr(cur, "copy_expert"):  # psycopg2's; another driver inserts the usual way

@@ -39,6 +39,14 @@ class TeamDayWrite:
         return sum(len(r) for r in self.rows_by_table.values()) + sum(len(r) for r in self.raw_reports.values())
 
 
+# the team-days' advisory locks, in day order (why: pg_lock_and_delete), with pg_lock_params
+PG_LOCKS = "SELECT pg_advisory_xact_lock(%(team_id)s, d) FROM unnest(%(ords)s) AS d ORDER BY d"
+
+
+def pg_lock_params(team_id: int, days: Sequence[date]) -> dict[str, Any]:
+    return {"team_id": int(team_id), "ords": sorted(d.toordinal() for d in days)}
+
+
 def pg_lock_and_delete(conn: Connection, team_id: int, days: Sequence[date],
                        by_table: Mapping[str, Sequence[TeamDayWrite]],
                        by_report: Mapping[str, Sequence[TeamDayWrite]]) -> None:
@@ -51,8 +59,8 @@ def pg_lock_and_delete(conn: Connection, team_id: int, days: Sequence[date],
     serialized per team-day (SQLite already serializes all writers), the locks taken in day order so two
     batches never wait on each other in a cycle."""
     quote = conn.dialect.identifier_preparer.format_table
-    params: dict[str, Any] = {"team_id": int(team_id), "ords": sorted(d.toordinal() for d in days)}
-    sql = ["SELECT pg_advisory_xact_lock(%(team_id)s, d) FROM unnest(%(ords)s) AS d ORDER BY d"]
+    params = pg_lock_params(team_id, days)
+    sql = [PG_LOCKS]
     for i, (name, ws) in enumerate(by_table.items()):
         params[f"d{i}"] = [w.day for w in ws]
         sql.append(f"DELETE FROM {quote(tables.TEAM_DAY_TABLES[name])} WHERE team_id = %(team_id)s "
@@ -113,9 +121,7 @@ class TeamDaysMixin(StoreBase):
                 pg_lock_and_delete(conn, team_id, days, by_table, by_report)
             else:
                 if conn.dialect.name == "postgresql":  # another driver: the same locks, one statement each
-                    conn.execute(sa.text("SELECT pg_advisory_xact_lock(:team_id, d) FROM unnest(:days) AS d "
-                                         "ORDER BY d"),
-                                 {"team_id": int(team_id), "days": sorted(d.toordinal() for d in days)})
+                    conn.exec_driver_sql(PG_LOCKS, pg_lock_params(team_id, days))
                 for name, ws in by_table.items():
                     table = tables.TEAM_DAY_TABLES[name]
                     conn.execute(table.delete().where(table.c.team_id == team_id,

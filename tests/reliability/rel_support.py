@@ -57,3 +57,10 @@ def team_day_rows(engine: sa.Engine, team_id: int, day: Any = None,
             out[name] = [{k: v for k, v in r._mapping.items() if k not in ("fetched_at", "created_at", "id")}
                          for r in conn.execute(q.order_by(*pk))]
     return out
+
+
+def sends_team_day_delete(statement: str) -> bool:
+    """Whether SQL as sent to the database (a cursor event's statement) deletes team-day rows: a DELETE of a
+    team-day table (SQLite) or the one statement string of locks and DELETEs (PostgreSQL,
+    ``team_days.pg_lock_and_delete``)."""
+    return any(f"DELETE FROM {t} " in statement for t in tables.TEAM_DAY_TABLES)

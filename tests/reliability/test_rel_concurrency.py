@@ -13,11 +13,10 @@ from typing import Any
 import dagster as dg
 import sqlalchemy as sa
 from flow_support import USAGE, expected_org_day, mats, step_failure, today
-from rel_support import fast_github, team_day_rows
+from rel_support import fast_github, sends_team_day_delete, team_day_rows
 
 from copilot_assets.partitions import TEAMS_PARTITION_NAME
 from copilot_flow.local_runs import all_assets_and_checks
-from resources import tables
 from resources.app_store import StoreResource
 from resources.cost import CostResource
 from resources.llm import AnthropicResource
@@ -41,14 +40,8 @@ class Rendezvous:
         self.met: dict[str, bool] = {}
 
     @staticmethod
-    def _is_delete(sql: str) -> bool:
-        """A team-day DELETE as sent to the database: a DELETE statement (SQLite) or the one statement string
-        of locks and DELETEs (PostgreSQL, ``team_days.pg_lock_and_delete``)."""
-        return any(f"DELETE FROM {t} " in sql for t in tables.TEAM_DAY_TABLES)
-
-    @classmethod
-    def _starts_write(cls, sql: str) -> bool:  # the per-team-day lock (PostgreSQL) or the first DELETE
-        return cls._is_delete(sql) or "pg_advisory_xact_lock" in sql
+    def _starts_write(sql: str) -> bool:  # the per-team-day lock (PostgreSQL) or the first DELETE
+        return sends_team_day_delete(sql) or "pg_advisory_xact_lock" in sql
 
     def before(self, conn, cursor, statement, *args) -> None:
         if self._starts_write(statement) and not getattr(self.local, "arrived", False):
@@ -58,7 +51,7 @@ class Rendezvous:
                 self.cond.notify_all()
 
     def after(self, conn, cursor, statement, *args) -> None:
-        if self._is_delete(statement) and not getattr(self.local, "inside", False):
+        if sends_team_day_delete(statement) and not getattr(self.local, "inside", False):
             self.local.inside = True
             name = f"{threading.get_ident()}"
             with self.cond:

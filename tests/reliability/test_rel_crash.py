@@ -14,7 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from flow_support import USAGE, expected_org_day, today
-from rel_support import team_day_rows
+from rel_support import sends_team_day_delete, team_day_rows
 
 ROOT = Path(__file__).resolve().parents[2]
 CHILD = Path(__file__).with_name("crash_child.py")
@@ -76,7 +76,6 @@ def test_postgres_connection_killed_during_a_write(fast_tmp, sim, pg_schema_url,
     import sqlalchemy as sa
     from flow_support import make_flow, step_failure
 
-    from resources import tables
 
     with make_flow(fast_tmp, sim, pg_schema_url) as flow:
         team = flow.add_team("acme", "acme-org")
@@ -87,8 +86,7 @@ def test_postgres_connection_killed_during_a_write(fast_tmp, sim, pg_schema_url,
         killed: list[int] = []
 
         def kill_own_backend(conn, cursor, statement, *args) -> None:
-            # the team-day DELETEs, as sent: one statement string with the locks (pg_lock_and_delete)
-            if not killed and any(f"DELETE FROM {t} " in statement for t in tables.TEAM_DAY_TABLES):
+            if not killed and sends_team_day_delete(statement):
                 pid = conn.connection.dbapi_connection.get_backend_pid()
                 with admin.connect() as c:
                     assert c.execute(sa.text("select pg_terminate_backend(:p)"), {"p": pid}).scalar_one()
