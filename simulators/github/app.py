@@ -19,6 +19,7 @@ from simulators.github.apps import access_tokens, admin_apps, admin_clock, admin
 from simulators.github.billing import billing, seats
 from simulators.github.config import SimConfig
 from simulators.github.downloads import download
+from simulators.github.prerender import admin_prerender
 from simulators.github.reports import latest_report, legacy_metrics, one_day_report
 from simulators.github.state import SimState
 
@@ -41,6 +42,7 @@ def create_app(config: SimConfig | dict | None = None) -> Starlette:
         Route("/_dl/{opaque}", download),
         Route("/_sim/orgs/{org}", admin_org, methods=["POST"]),
         Route("/_sim/reset", admin_reset, methods=["POST"]),
+        Route("/_sim/prerender", admin_prerender, methods=["POST"]),
         Route("/_sim/requests", admin_requests, methods=["GET", "DELETE"]),
         Route("/_sim/stats", admin_stats),
         Route("/_sim/apps/{app_id}", admin_apps, methods=["POST"]),

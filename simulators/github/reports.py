@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from simulators import github_data as data
+from simulators.github.config import OrgConfig
 from simulators.github.downloads import _links
 from simulators.github.responses import _error, _json
 from simulators.github.rest import (
@@ -35,6 +36,14 @@ def _not_ready(ctx: _Ctx, report: str, day: str) -> Response:
     return _no_content(ctx)
 
 
+def day_served(today: date, oc: OrgConfig, report: str, d: date) -> bool:
+    """Whether a 1-day report exists for day ``d`` today (else 204/404): within the org's history and ready."""
+    floor = date.fromisoformat(oc.history_start) if oc.history_start else today - timedelta(days=365)
+    if report == "user-teams-1-day" and oc.user_teams_start:
+        floor = max(floor, date.fromisoformat(oc.user_teams_start))
+    return floor <= d <= today - timedelta(days=oc.ready_lag_days)
+
+
 async def one_day_report(request: Request) -> Response:
     report = request.path_params["report"]
     if report not in ONE_DAY_REPORTS:
@@ -51,12 +60,7 @@ async def one_day_report(request: Request) -> Response:
         if bad is not None:
             return bad
         assert day is not None
-        d = date.fromisoformat(day)
-        today = state.today()
-        floor = date.fromisoformat(ctx.oc.history_start) if ctx.oc.history_start else today - timedelta(days=365)
-        if report == "user-teams-1-day" and ctx.oc.user_teams_start:
-            floor = max(floor, date.fromisoformat(ctx.oc.user_teams_start))
-        if d < floor or d > today - timedelta(days=ctx.oc.ready_lag_days):
+        if not day_served(state.today(), ctx.oc, report, date.fromisoformat(day)):
             return _not_ready(ctx, report, day)
         if ctx.oc.seats == 0:  # nobody holds a seat: nothing to report that day
             return _no_content(ctx)
@@ -76,6 +80,15 @@ async def _latest_needed(request: Request, state: SimState, ctx: _Ctx) -> Respon
     return _error(404, "Not Found", ctx.rate, version=ctx.version)
 
 
+def latest_window(today: date, oc: OrgConfig) -> tuple[date, date]:
+    """First and last day of the latest 28-day reports an org is served today."""
+    end = today - timedelta(days=max(oc.ready_lag_days, 1))
+    start = end - timedelta(days=27)
+    if oc.history_start:
+        start = max(start, date.fromisoformat(oc.history_start))
+    return start, end
+
+
 async def latest_report(request: Request) -> Response:
     report = request.path_params["report"]
     if report not in LATEST_REPORTS:
@@ -85,11 +98,7 @@ async def latest_report(request: Request) -> Response:
         denied = _report_access(ctx)
         if denied is not None:
             return denied
-        today = state.today()
-        end = today - timedelta(days=max(ctx.oc.ready_lag_days, 1))
-        start = end - timedelta(days=27)
-        if ctx.oc.history_start:
-            start = max(start, date.fromisoformat(ctx.oc.history_start))
+        start, end = latest_window(state.today(), ctx.oc)
         resp, corruption = _envelope_fault(state, ctx, report, None)
         if resp is not None:
             return resp

@@ -59,6 +59,8 @@ class SimState:
             self.counts: dict[str, int] = {}
             self.in_flight: dict[str, int] = {}
             self.peak: dict[str, int] = {}
+            # report files rendered ahead of time (``/_sim/prerender``): render key → the chunks to send
+            self.rendered: dict[tuple, list[bytes]] = {}
 
     # -- configuration
     def set_org(self, org: str, cfg: OrgConfig | dict[str, Any] | None = None, **kw: Any) -> OrgConfig:
@@ -67,6 +69,8 @@ class SimState:
         oc = OrgConfig.from_dict(cfg)
         with self.lock:
             self.config.orgs[org.lower()] = oc
+            for key in [k for k in self.rendered if k[0] == org.lower()]:  # rendered for the old config
+                del self.rendered[key]
         return oc
 
     def org(self, org: str) -> OrgConfig | None:

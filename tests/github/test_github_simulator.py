@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from datetime import date, timedelta
 
@@ -201,3 +202,71 @@ def test_user_teams_report_is_not_ready_before_its_start_day(sim):
     assert (status("user-teams-1-day", "2026-06-30"), status("user-teams-1-day", "2026-07-01")) == (404, 200)
     with pytest.raises(ValueError, match="user_teams_start"):
         OrgConfig.from_dict({"user_teams_start": "May 14"})
+
+
+def _download_all(url: str, path: str) -> list[bytes]:
+    env = get(url, path).json()
+    return [httpx.get(link).content for link in env["download_links"]]
+
+
+def test_prerendered_reports_are_the_bytes_drawn_on_request(sim, monkeypatch):
+    url, state = sim
+    state.set_org("acme", tokens=[TOKEN], seats=30, shards=2)
+    paths = [f"/orgs/acme/copilot/metrics/reports/{r}?day={DAY}"
+             for r in ("organization-1-day", "users-1-day", "user-teams-1-day")]
+    paths += [f"/orgs/acme/copilot/metrics/reports/{r}/latest" for r in ("organization-28-day", "users-28-day")]
+    drawn = [_download_all(url, p) for p in paths]
+    assert all(b for files in drawn for b in files)
+
+    r = httpx.post(url + "/_sim/prerender", json={"days": [DAY.isoformat(), "2099-01-01"]})
+    assert r.status_code == 200, r.text
+    # 1 + 2 + 2 one-day files for DAY (2099 is not served), 1 + 2 for the latest window
+    assert r.json()["files"] == 8 and r.json()["orgs"] == 1
+    assert r.json()["bytes"] == sum(len(b) for files in drawn for b in files)
+
+    import simulators.github.downloads as dl
+
+    def no_drawing(*a, **kw):
+        raise AssertionError("drawn on request although prerendered")
+
+    monkeypatch.setattr(dl, "_shard_lines", no_drawing)
+    assert [_download_all(url, p) for p in paths] == drawn
+
+    # another day, a corrupted link and a changed org are drawn on request again
+    monkeypatch.undo()
+    later = (DAY + timedelta(days=1)).isoformat()
+    assert get(url, f"/orgs/acme/copilot/metrics/reports/users-1-day?day={later}").status_code == 200
+    state.set_org("acme", tokens=[TOKEN], seats=31, shards=2)
+    assert state.rendered == {}
+    state.set_org("acme", tokens=[TOKEN], seats=30, shards=2,
+                  faults=[{"mode": "malformed_ndjson", "endpoint": "users-1-day"}])
+    httpx.post(url + "/_sim/prerender", json={"days": [DAY.isoformat()]}).raise_for_status()
+    corrupted = _download_all(url, paths[1])
+    assert b"this is {not json" in corrupted[-1] and corrupted != drawn[1]
+
+
+def test_prerender_refuses_bad_input(sim):
+    url, state = sim
+    assert httpx.post(url + "/_sim/prerender", json={"days": ["2026-13-01"]}).status_code == 400
+    r = httpx.post(url + "/_sim/prerender", json={"days": [DAY.isoformat()], "orgs": ["nobody"]})
+    assert r.status_code == 400 and "nobody" in r.json()["error"]
+    assert httpx.post(url + "/_sim/prerender", json={"days": [], "orgs": "acme"}).status_code == 400
+    assert state.rendered == {}
+
+
+def test_prerender_of_many_orgs_uses_helper_processes_and_the_same_bytes():
+    from simulators.github.prerender import PARALLEL_FROM_ORGS, prerender
+    from simulators.github.state import SimState
+
+    orgs = [f"org{i}" for i in range(PARALLEL_FROM_ORGS)]
+    serial, parallel = SimState(SimConfig(auto_orgs=True, today="2026-11-20")), SimState(
+        SimConfig(auto_orgs=True, today="2026-11-20"))
+    for st in (serial, parallel):
+        for org in orgs:
+            st.set_org(org, seats=3)
+    one = prerender(serial, [DAY], orgs[:1])
+    many = prerender(parallel, [DAY], orgs)
+    assert one["helpers"] == 1 and many["helpers"] == min(os.cpu_count() or 1, 4)
+    assert many["files"] == 5 * len(orgs) == len(parallel.rendered)
+    key = next(iter(serial.rendered))
+    assert parallel.rendered[key] == serial.rendered[key]
