@@ -13,7 +13,7 @@ import dagster as dg
 
 from copilot_assets.eligibility import syncable_teams
 from copilot_assets.gaps import gap_window, missing_days, plan_gap_runs
-from copilot_assets.jobs import MAX_TEAMS_PER_RUN, consecutive_chunks, copilot_sync_job, range_run_request
+from copilot_assets.jobs import MIN_TEAMS_PER_RUN, consecutive_chunks, copilot_sync_job, range_run_request
 from copilot_assets.metrics import NIGHTLY_WINDOW_DAYS
 from copilot_assets.partitions import TEAMS_PARTITION_NAME
 from resources.app_store import StoreResource
@@ -49,7 +49,8 @@ def copilot_nightly_sync(context: dg.ScheduleEvaluationContext, store: StoreReso
     for slug in sorted(elig.slugs - partitioned):
         skipped[slug] = "no teams partition yet (copilot_teams_sensor adds it)"
     eligible = elig.slugs & partitioned
-    chunks = consecutive_chunks(ordered, eligible, MAX_TEAMS_PER_RUN)
+    chunks = consecutive_chunks(ordered, eligible, sync_policy.max_teams_per_run,
+                                runs_at_once=sync_policy.runs_at_once, min_per_chunk=MIN_TEAMS_PER_RUN)
     context.log.info(f"nightly {tick}: {len(eligible)} team(s) in {len(chunks)} run(s) for {start}..{end}; "
                      f"{len(skipped)} skipped")
     for slug, why in sorted(skipped.items()):
@@ -74,7 +75,7 @@ def copilot_nightly_sync(context: dg.ScheduleEvaluationContext, store: StoreReso
     by_id = {t.id: t.slug for t in elig.teams if t.slug in eligible}
     gaps = missing_days(s, by_id, gap_start, gap_end)
     missing = {by_id[tid]: per_asset for tid, per_asset in gaps.items()}
-    for run in plan_gap_runs(missing, ordered, MAX_TEAMS_PER_RUN):
+    for run in plan_gap_runs(missing, ordered, sync_policy.max_teams_per_run):
         teams = f"{run.teams[0]}..{run.teams[-1]}" if len(run.teams) > 1 else run.teams[0]
         context.log.info(f"  gap fill {teams}: {', '.join(run.assets)} {run.start}..{run.end} "
                          f"({run.days} day(s))")

@@ -18,11 +18,13 @@ from datetime import UTC, datetime, timedelta
 import dagster as dg
 
 from copilot_assets.eligibility import syncable_teams
-from copilot_assets.jobs import INSIGHTS_KEY, MAX_TEAMS_PER_RUN, RANGE_END, RANGE_START, SYNC_KEYS, consecutive_chunks
+from copilot_assets.jobs import INSIGHTS_KEY, RANGE_END, RANGE_START, SYNC_KEYS, consecutive_chunks
 from copilot_assets.materializations import fresh_team_days, waiting_for
 from copilot_assets.outcomes import RUN_TRIGGER_TAG
 from copilot_assets.partitions import TEAMS_PARTITION_NAME
 from resources.app_store import StoreResource
+
+MAX_TEAMS_PER_INSIGHT_RUN = 50  # an insight run waits on Claude per team, not on the CPU
 
 
 @dg.sensor(
@@ -58,7 +60,7 @@ def copilot_insights_automation(context: dg.SensorEvaluationContext, store: Stor
             tags={RANGE_START: f"{latest}|{chunk[0]}", RANGE_END: f"{latest}|{chunk[-1]}",
                   RUN_TRIGGER_TAG: "insights", "copilot/teams": f"{chunk[0]}..{chunk[-1]}"},
         )
-        for chunk in consecutive_chunks(order, wanted, MAX_TEAMS_PER_RUN)
+        for chunk in consecutive_chunks(order, wanted, MAX_TEAMS_PER_INSIGHT_RUN)
     ]
     if not requests:
         return dg.SensorResult(cursor=fresh.cursor, skip_reason=f"{len(fresh.teams)} team(s) updated on {latest}; "
