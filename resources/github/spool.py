@@ -24,16 +24,19 @@ class DaySpool:
 
     Records without a valid ``day`` are counted in ``skipped_without_day``, not stored. With ``keep_days``,
     records of other days are counted in ``not_kept`` and never written (a nightly that needs 3 days of the 28
-    writes those 3); an NDJSON line that names none of those days is not even parsed (``wants``). Close it (or use it
-    as a context manager) to remove the files."""
+    writes those 3); an NDJSON line whose ``day`` names none of those days is not even parsed (``wants``).
+    Close it (or use it as a context manager) to remove the files."""
 
     def __init__(self, report: str, start_day: date | None, end_day: date | None, shards: int,
                  keep_days: Iterable[date] | None = None) -> None:
         self.report = report
         self.keep_days = frozenset(keep_days) if keep_days is not None else None
-        # wants(): one regex search per line for any of the kept days, as a JSON string ('"2026-11-28…')
-        self._needles = None if self.keep_days is None else re.compile("|".join(
-            re.escape(f'"{d.isoformat()}') for d in sorted(self.keep_days)) or "(?!)").search
+        # wants(): one regex search per line for a "day" key whose string starts with a kept day
+        # ('"day": "2026-11-28…'). Not any string: each users-28-day record also carries "report_end_day",
+        # the latest day, which a nightly always keeps — every line matched and was parsed.
+        self._needles = None if self.keep_days is None else re.compile(
+            r'"day"\s*:\s*"(?:' + "|".join(re.escape(d.isoformat()) for d in sorted(self.keep_days)) + ")"
+            if self.keep_days else "(?!)").search
         self.start_day = start_day
         self.end_day = end_day
         self.shards = shards
@@ -119,8 +122,9 @@ class DaySpool:
                 os.remove(os.path.join(self._dir, name))
 
     def wants(self, line: str) -> bool:
-        """Whether an NDJSON line may hold a record of ``keep_days`` (it names one of those days somewhere):
-        lines that do not are skipped unparsed (a record's day is one of the strings it holds)."""
+        """Whether an NDJSON line may hold a record of ``keep_days`` (a ``"day"`` key somewhere in it names one
+        of those days): lines that do not are skipped unparsed (a record's day is its ``day`` key; a nested
+        ``day`` key can only make a line parsed that need not be, never skip a kept one)."""
         return self._needles is None or self._needles(line) is not None
 
     def _write_shard(self, shard: int, items: Iterable[tuple[str, dict | None]]) -> None:

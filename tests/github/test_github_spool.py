@@ -277,3 +277,41 @@ def test_iter_items_skips_unwanted_ndjson_lines_unparsed():
                    (lines[2], {"day": "2026-11-03", "n": 3})]
     pretty = ["[", '{"day": "2026-11-01"}', "]"]  # one document over lines: never filtered line by line
     assert [r for _, r in iter_items(pretty, ShardRef("x", 0), lambda line: False)] == [{"day": "2026-11-01"}]
+
+
+def test_lines_of_other_days_are_not_parsed_although_each_names_the_last_day(sim, make_client, spool_dir,
+                                                                              monkeypatch):
+    """Every users-28-day record carries ``report_end_day`` (the latest day, which a nightly keeps): only the
+    ``day`` key decides whether a line is parsed."""
+    from resources import jsonio
+    from resources.github import reports
+
+    _, state = sim
+    state.set_org("acme", tokens=[TOKEN], seats=60)
+    expected = expected_by_day("acme", 60)
+    parsed: list[int] = []
+    real_loads = jsonio.loads
+
+    def counting_loads(data):
+        parsed.append(1)
+        return real_loads(data)
+
+    monkeypatch.setattr(reports.jsonio, "loads", counting_loads)
+    with make_client().report_latest_28_by_day("users-28-day", keep_days=[END]) as spool:
+        assert list(spool.records(END)) == expected[END]
+        assert spool.not_kept == sum(len(v) for v in expected.values()) - len(expected[END])
+    # the first line (format detection), the kept day's lines when written and when read back; not the other
+    # 27 days' lines
+    assert len(parsed) <= 2 * len(expected[END]) + 1 < sum(len(v) for v in expected.values())
+
+
+def test_wants_reads_the_day_key_only():
+    day = date(2026, 11, 30)
+    with DaySpool("users-28-day", None, None, shards=1, keep_days=[day]) as spool:
+        assert spool.wants('{"user_id": 1, "day" : "2026-11-30", "report_end_day": "2026-12-01"}')
+        assert spool.wants('{"day":"2026-11-30T00:00:00Z"}')
+        assert not spool.wants('{"day":"2026-11-29","report_end_day":"2026-11-30"}')
+    with DaySpool("users-28-day", None, None, shards=1, keep_days=[]) as spool:
+        assert not spool.wants('{"day":"2026-11-30"}')
+    with DaySpool("users-28-day", None, None, shards=1) as spool:
+        assert spool.wants('{"day":"2026-11-29"}')
