@@ -70,11 +70,14 @@ def usage_check_results(store: Store, team_days: Sequence[TeamDay], now: datetim
     settled = today - timedelta(days=NIGHTLY_WINDOW_DAYS)
     start = today - timedelta(days=COVERAGE_DAYS)
     states = store.day_states(ids.values(), ["copilot_usage"], start, today - timedelta(days=1))
+    latest_data: dict[int, date] = {}  # team id → its latest day with data (one pass: runs hold 250 teams)
+    for (t, _, d), s in states.items():
+        if s == "data" and (t not in latest_data or d > latest_data[t]):
+            latest_data[t] = d
     fresh_md: dict[str, object] = {}
     stale = []
     for slug, tid in ids.items():
-        days = sorted(d for (t, _, d), s in states.items() if t == tid and s == "data")
-        latest = days[-1] if days else None
+        latest = latest_data.get(tid)
         fresh_md[f"latest_{slug}"] = latest.isoformat() if latest else "none"
         if latest is None or latest < settled:
             stale.append(slug)
