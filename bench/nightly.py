@@ -105,20 +105,30 @@ class ProcSampler(threading.Thread):
 
     def stop_leftovers(self) -> list[int]:
         """SIGTERM every descendant still alive (a code server the daemon started outlives it when the daemon is
-        stopped, and would skew the next bench on this machine). Returns their pids."""
+        stopped, and would skew the next bench on this machine), SIGKILL what is left after 15 s (a code server
+        waits up to 60 s for RPC calls on SIGTERM). Returns their pids."""
         import signal
 
-        left = []
-        for pid, start in list(self.seen):
+        def alive(pid: int, start: int) -> bool:
             try:
                 with open(f"/proc/{pid}/stat") as fh:
-                    alive = int(fh.read().rsplit(")", 1)[1].split()[19]) == start
-                if alive:
-                    os.kill(pid, signal.SIGTERM)
-                    left.append(pid)
+                    fields = fh.read().rsplit(")", 1)[1].split()
+                return int(fields[19]) == start and fields[0] != "Z"
             except (OSError, ValueError, IndexError):
-                continue
-        return left
+                return False
+
+        left = [(pid, start) for pid, start in list(self.seen) if alive(pid, start)]
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            for pid, start in left:
+                if alive(pid, start):
+                    try:
+                        os.kill(pid, sig)
+                    except OSError:
+                        pass
+            deadline = time.monotonic() + 15
+            while sig == signal.SIGTERM and time.monotonic() < deadline and any(alive(p, s) for p, s in left):
+                time.sleep(0.2)
+        return [pid for pid, _ in left]
 
     def top_other(self, n: int = 5) -> list[tuple[str, float]]:
         """The command lines of the descendants counted as "other", by CPU: what they are."""
