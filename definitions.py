@@ -31,7 +31,7 @@ def resources() -> dict[str, dg.ConfigurableResource]:
         "store": StoreResource(**_env("database_url", settings.DATABASE_URL_ENV)),
         "github": GitHubResource(**_env("base_url", settings.GITHUB_API_URL_ENV)),
         "llm": AnthropicResource(),
-        "sync_policy": SyncPolicyResource(),
+        "sync_policy": SyncPolicyResource(**({"runs_at_once": n} if (n := settings.runs_at_once()) else {})),
         "cost": CostResource(),
         "alerts": AlertsResource(),
     }

@@ -61,6 +61,7 @@ class ProcSampler(threading.Thread):
         self.seen: dict[tuple[int, int], float] = {}
         self.kind: dict[tuple[int, int], str] = {}
         self.cmd: dict[tuple[int, int], str] = {}
+        self.hwm: dict[tuple[int, int], float] = {}  # peak RSS (VmHWM, MB) of run and step workers
         self.stop_event = threading.Event()
 
     def _snapshot(self) -> None:
@@ -85,6 +86,8 @@ class ProcSampler(threading.Thread):
                 p, hops = parent.get(p, 0), hops + 1
             if p == me and pid != me:
                 self.seen[(pid, start)] = secs
+                if self.kind.get((pid, start)) in ("run_worker", "step_worker"):
+                    self.hwm[(pid, start)] = max(self.hwm.get((pid, start), 0), _vm_hwm_mb(pid))
                 kind = self.kind.get((pid, start), "other")
                 if kind in ("other", "code_server") or kind.startswith("unknown"):
                     cmd = _cmdline(pid)  # a forked child shows its parent's cmdline at first
@@ -172,6 +175,18 @@ def _cmdline(pid: int) -> str:
             return fh.read().replace(b"\0", b" ").decode(errors="replace")
     except OSError:
         return ""
+
+
+def _vm_hwm_mb(pid: int) -> float:
+    """A process's peak resident set so far (VmHWM), MB; 0 when it is gone."""
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return round(int(line.split()[1]) / 1024, 1)
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0.0
 
 
 def _comm(pid: int) -> str:
@@ -396,6 +411,8 @@ def main(argv: list[str] | None = None) -> int:
         sync_pids = {worker_pids[r] for r in run_ids} - {None}
         other_pids = set(worker_pids.values()) - sync_pids - {None}
         out["cpu_s"]["sync_run_workers"] = sampler.of_pids(sync_pids)  # the nightly's own runs
+        out["sync_run_worker_peak_rss_mb"] = max((mb for (pid, _), mb in sampler.hwm.items() if pid in sync_pids),
+                                                 default=None)
         out["cpu_s"]["other_run_workers"] = sampler.of_pids(other_pids)  # insights/report runs meanwhile
         out["cpu_ms_per_team_day_sync_run_workers"] = round(1000 * out["cpu_s"]["sync_run_workers"] / team_days, 1)
         concurrency = pool_limit() * 8  # pool slots × team threads per step (sync_team_days max_parallel_teams)

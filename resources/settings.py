@@ -18,6 +18,7 @@ ANTHROPIC_BASE_URL_ENV = "ANTHROPIC_BASE_URL"  # read by the anthropic SDK itsel
 DAGSTER_HOME_ENV = "DAGSTER_HOME"
 DAGSTER_PG_URL_ENV = "DAGSTER_PG_URL"  # read by dagster.postgres.yaml
 DAGSTER_EVENT_BATCH_SIZE_ENV = "DAGSTER_EVENT_BATCH_SIZE"  # read by Dagster; set by resources/dagster_storage.py
+RUNS_AT_ONCE_ENV = "COPILOT_FLOW_RUNS_AT_ONCE"  # sync_policy.runs_at_once: how many sync runs execute at once
 
 DEFAULT_HOME = ".copilot-flow"
 DEFAULT_GITHUB_API_URL = "https://api.github.com"
@@ -35,6 +36,21 @@ def env_raw(name: str) -> str | None:
 
 def is_set(name: str) -> bool:
     return bool(env(name))
+
+
+def runs_at_once() -> int | None:
+    """``COPILOT_FLOW_RUNS_AT_ONCE`` as a number ≥ 1, or None when unset (the resource's default, 4)."""
+    raw = env(RUNS_AT_ONCE_ENV)
+    if not raw:
+        return None
+    try:
+        n = int(raw)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise ValueError(f"{RUNS_AT_ONCE_ENV}={raw!r}: expected a whole number ≥ 1 (the run pods / github_api "
+                         "pool slots that execute sync runs at once)")
+    return n
 
 
 def home() -> Path:
@@ -103,7 +119,8 @@ def redact_url(url: str) -> str:
 
 # every variable the product reads, for the README's table and its test
 ENV_VARS = (HOME_ENV, DATABASE_URL_ENV, SECRET_KEY_ENV, GITHUB_API_URL_ENV, LLM_MODEL_ENV, ANTHROPIC_API_KEY_ENV,
-            ANTHROPIC_BASE_URL_ENV, DAGSTER_HOME_ENV, DAGSTER_PG_URL_ENV, DAGSTER_EVENT_BATCH_SIZE_ENV)
+            ANTHROPIC_BASE_URL_ENV, DAGSTER_HOME_ENV, DAGSTER_PG_URL_ENV, DAGSTER_EVENT_BATCH_SIZE_ENV,
+            RUNS_AT_ONCE_ENV)
 
 # The deployment's names, in one place: the Dockerfile, deploy/helm/values.yaml, workspace.yaml and
 # pyproject's [tool.dagster] must agree with these (tests/deploy/test_deployment_files.py checks them).
@@ -118,4 +135,4 @@ SECRET_ENV_VARS = (SECRET_KEY_ENV, ANTHROPIC_API_KEY_ENV, DATABASE_URL_ENV, DAGS
 
 # Non-secret variables a code server or run worker reads in a deployment (the rest of ENV_VARS serve the
 # embedded default, the demo and the simulators).
-RUNTIME_ENV_VARS = (GITHUB_API_URL_ENV, LLM_MODEL_ENV, DAGSTER_HOME_ENV)
+RUNTIME_ENV_VARS = (GITHUB_API_URL_ENV, LLM_MODEL_ENV, DAGSTER_HOME_ENV, RUNS_AT_ONCE_ENV)

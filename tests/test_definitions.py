@@ -100,3 +100,20 @@ def test_every_environment_variable_the_code_reads_is_in_the_readme():
                 and path.name != "demo.py":
             offenders.append(str(path.relative_to(ROOT)))
     assert offenders == []
+
+
+def test_runs_at_once_comes_from_the_environment(monkeypatch):
+    import pytest
+
+    import definitions
+    from resources import settings
+    from resources.sync_policy import DEFAULT_RUNS_AT_ONCE
+
+    monkeypatch.delenv(settings.RUNS_AT_ONCE_ENV, raising=False)
+    assert definitions.resources()["sync_policy"].runs_at_once == DEFAULT_RUNS_AT_ONCE
+    monkeypatch.setenv(settings.RUNS_AT_ONCE_ENV, " 16 ")
+    assert definitions.resources()["sync_policy"].runs_at_once == 16
+    for bad in ("0", "four", "-2"):
+        monkeypatch.setenv(settings.RUNS_AT_ONCE_ENV, bad)
+        with pytest.raises(ValueError, match=f"{settings.RUNS_AT_ONCE_ENV}={bad!r}"):
+            definitions.resources()

@@ -368,3 +368,14 @@ def test_the_db_upgrade_job_uses_the_code_location_image_and_secret():
     assert container["args"] == ["copilot-flow", "db", "upgrade"]
     env_from = {e["secretRef"]["name"] for e in container["envFrom"] if "secretRef" in e}
     assert env_from == {s["name"] for s in deployment["envSecrets"]}
+
+
+def test_runs_at_once_matches_the_run_pods_and_the_pool():
+    """The nightly splits its teams into at least COPILOT_FLOW_RUNS_AT_ONCE runs: as many as run pods execute
+    at once (maxConcurrentRuns) and github_api slots admit (the pools' default limit)."""
+    vals = values()
+    deployment_env = {e["name"]: e.get("value") for e in user_deployment(vals)["env"]}
+    launcher_env = dict(str(e).partition("=")[::2] for e in run_launcher(vals)["envVars"])
+    conc = vals["concurrency"]
+    assert deployment_env[settings.RUNS_AT_ONCE_ENV] == launcher_env[settings.RUNS_AT_ONCE_ENV] == str(
+        conc["runs"]["maxConcurrentRuns"]) == str(conc["pools"]["defaultLimit"])
