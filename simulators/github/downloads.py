@@ -42,7 +42,7 @@ def _links(
         st, se = now - 7200, now - 3600
     else:
         st, se = now - 60, now + ctx.oc.link_ttl_seconds
-    n = ctx.oc.shards if report != "organization-28-day" and report != "organization-1-day" else 1
+    n = shard_count(report, ctx.oc)
     out = []
     for k in range(n):
         c = corruption if corruption in ("malformed_ndjson", "truncated_shard") and k == n - 1 else None
@@ -50,6 +50,12 @@ def _links(
         sig = state.sign(opaque, st, se)
         out.append(f"{base}/_downloads/{opaque}?sv=2026-01-01&st={st}&se={se}&sp=r&sig={sig}")
     return out
+
+
+def shard_count(report: str, oc: OrgConfig) -> int:
+    """How many files (download links) a report comes in: the per-user reports in the org's shards, the
+    organization reports in one."""
+    return 1 if report in ("organization-1-day", "organization-28-day") else oc.shards
 
 
 def _xml_denied(detail: str) -> Response:

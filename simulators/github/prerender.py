@@ -23,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from simulators.github.config import OrgConfig
-from simulators.github.downloads import _stream_body, render_key
+from simulators.github.downloads import _stream_body, render_key, shard_count
 from simulators.github.reports import LATEST_REPORTS, ONE_DAY_REPORTS, day_served, latest_window
 from simulators.github.state import SimState
 
@@ -36,12 +36,12 @@ def _metas(org: str, oc: OrgConfig, today: date, days: list[date]) -> list[dict[
         return []
     out: list[dict[str, Any]] = []
     for report in ONE_DAY_REPORTS:
-        n = 1 if report == "organization-1-day" else oc.shards
+        n = shard_count(report, oc)
         out += [{"o": org, "r": report, "k": k, "n": n, "d": d.isoformat()}
                 for d in days if day_served(today, oc, report, d) for k in range(n)]
     start, end = latest_window(today, oc)
     for report in LATEST_REPORTS:
-        n = 1 if report == "organization-28-day" else oc.shards
+        n = shard_count(report, oc)
         out += [{"o": org, "r": report, "k": k, "n": n, "sd": start.isoformat(), "ed": end.isoformat()}
                 for k in range(n)]
     return out
