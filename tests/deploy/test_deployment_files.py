@@ -379,3 +379,9 @@ def test_runs_at_once_matches_the_run_pods_and_the_pool():
     conc = vals["concurrency"]
     assert deployment_env[settings.RUNS_AT_ONCE_ENV] == launcher_env[settings.RUNS_AT_ONCE_ENV] == str(
         conc["runs"]["maxConcurrentRuns"]) == str(conc["pools"]["defaultLimit"])
+    # and the resource's default matches the instance files a single host runs with
+    from resources.sync_policy import DEFAULT_RUNS_AT_ONCE
+
+    for name in ("dagster.yaml", "dagster.postgres.yaml"):
+        instance = yaml.safe_load((ROOT / name).read_text())["concurrency"]
+        assert instance["runs"]["max_concurrent_runs"] == instance["pools"]["default_limit"] == DEFAULT_RUNS_AT_ONCE
