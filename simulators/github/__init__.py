@@ -23,12 +23,15 @@ As strict as GitHub documents (reference/github-copilot-api.md §6), never kinde
   finds the installation; the org endpoints accept those tokens until they expire, answer 401 once the App is
   uninstalled, and 403 "Resource not accessible by integration" (+ ``X-Accepted-GitHub-Permissions``) for a
   permission the installation lacks. ``/_sim/installations/{id}`` uninstalls, changes permissions or expires
-  tokens; ``/_sim/clock`` moves the App clock.
+  tokens; ``/_sim/clock`` moves the App clock;
+- report files ready before anyone asks, as GitHub serves them from blob storage: ``/_sim/prerender`` draws an
+  org's files for given days (and its latest 28-day window) ahead of time, so a benchmark's window measures
+  the pipeline rather than the simulator drawing synthetic data (the same bytes either way).
 
 Modules: ``config`` (Fault, OrgConfig, SimConfig), ``state`` (SimState, request log), ``responses`` (JSON,
 errors, rate headers, fault responses, redirects), ``rest`` (the pipeline every REST route shares),
-``reports``, ``billing``, ``downloads`` (signed links and the download host), ``apps`` (GitHub Apps),
-``admin``, ``app``
+``reports``, ``billing``, ``downloads`` (signed links and the download host), ``prerender`` (files drawn
+ahead of time), ``apps`` (GitHub Apps), ``admin``, ``app``
 (create_app, main). The data itself comes from simulators/github_data.py. Every public name is re-exported
 here.
 """
