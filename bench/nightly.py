@@ -72,11 +72,9 @@ class ProcSampler(threading.Thread):
             if not name.isdigit():
                 continue
             try:
-                with open(f"/proc/{name}/stat") as fh:
-                    raw = fh.read()
+                rest = _stat_fields(int(name))
             except OSError:
                 continue
-            rest = raw.rsplit(")", 1)[1].split()
             pid = int(name)
             parent[pid] = int(rest[1])
             cpu[pid] = (int(rest[19]), (int(rest[11]) + int(rest[12])) / CLK)  # starttime, utime+stime
@@ -114,8 +112,7 @@ class ProcSampler(threading.Thread):
 
         def alive(pid: int, start: int) -> bool:
             try:
-                with open(f"/proc/{pid}/stat") as fh:
-                    fields = fh.read().rsplit(")", 1)[1].split()
+                fields = _stat_fields(pid)
                 return int(fields[19]) == start and fields[0] != "Z"
             except (OSError, ValueError, IndexError):
                 return False
@@ -145,10 +142,16 @@ class ProcSampler(threading.Thread):
         return out
 
 
+def _stat_fields(pid: int) -> list[str]:
+    """/proc/PID/stat after the command name: [0] state, [1] ppid, [11] utime, [12] stime, [19] starttime
+    (clock ticks). Raises OSError when the process is gone."""
+    with open(f"/proc/{pid}/stat") as fh:
+        return fh.read().rsplit(")", 1)[1].split()
+
+
 def _proc_cpu_s(pid: int) -> float:
     """utime + stime of one live process, from /proc."""
-    with open(f"/proc/{pid}/stat") as fh:
-        rest = fh.read().rsplit(")", 1)[1].split()
+    rest = _stat_fields(pid)
     return (int(rest[11]) + int(rest[12])) / CLK
 
 
