@@ -19,6 +19,7 @@ import httpx
 import pytest
 
 from resources.github import DaySpool, GitHubClient, NotReady, iter_shard, parse_shard
+from resources.github import spool as spool_mod
 from resources.github_errors import DownloadLinkExpired, MalformedReport
 from simulators import github_data as data
 from simulators.serve import free_port
@@ -46,9 +47,24 @@ def spool_dir(tmp_path, monkeypatch) -> str:
     return str(path)
 
 
-def test_sharded_report_yields_the_generator_records_per_day(sim, make_client, spool_dir):
+@pytest.fixture
+def budget(monkeypatch):
+    """Set the spool's memory budget (raw bytes held as parsed records before lines spill to temp files)."""
+    def set_budget(n: int) -> None:
+        monkeypatch.setattr(spool_mod, "MEMORY_BUDGET_BYTES", n)
+    return set_budget
+
+
+# all in files; spilled part-way (the 120-seat report's ≈ 4.6 MB of lines pass the default 2 MB); all in memory
+TIERS = [("files", 0), ("both", None), ("memory", 10**9)]
+
+
+@pytest.mark.parametrize(("tier", "limit"), TIERS, ids=[t for t, _ in TIERS])
+def test_sharded_report_yields_the_generator_records_per_day(sim, make_client, spool_dir, budget, tier, limit):
     _, state = sim
     state.set_org("acme", tokens=[TOKEN], seats=120, shards=3)
+    if limit is not None:
+        budget(limit)
     c = make_client()
     expected = expected_by_day("acme", 120)
     with c.report_latest_28_by_day("users-28-day") as spool:
@@ -61,19 +77,29 @@ def test_sharded_report_yields_the_generator_records_per_day(sim, make_client, s
         assert spool.record_count == sum(len(v) for v in expected.values())
         assert spool.skipped_without_day == 0
         assert list(spool.records(START - timedelta(days=1))) == []
-        files = os.listdir(spool._dir)
-        assert files and all(f.endswith(".ndjson") for f in files)
-    assert spool.closed and not os.path.exists(spool._dir)
+        assert spool.held_bytes <= spool.memory_budget
+        if tier == "memory":
+            assert not spool.spilled and spool._dir is None and os.listdir(spool_dir) == []
+            assert spool.held_bytes > 4_000_000
+        else:
+            files = os.listdir(spool._dir)
+            assert spool.spilled and files and all(f.endswith(".ndjson") for f in files)
+            assert (spool.held_bytes > 1_900_000) if tier == "both" else (spool.held_bytes == 0)
+        folder = spool._dir
+    assert spool.closed and (folder is None or not os.path.exists(folder))
     assert os.listdir(spool_dir) == []
     with pytest.raises(ValueError, match="closed"):
         list(spool.records(START))
     assert c.calls.rest == 1 and c.calls.downloads == 3
 
 
-def test_only_the_days_asked_for_are_written(sim, make_client, spool_dir):
-    """A nightly needs 3 of the 28 days: the others are parsed to find their day, counted, never written."""
+@pytest.mark.parametrize("limit", [0, None], ids=["files", "memory"])
+def test_only_the_days_asked_for_are_written(sim, make_client, spool_dir, budget, limit):
+    """A nightly needs 3 of the 28 days: the others are counted, never written (nor held)."""
     _, state = sim
     state.set_org("acme", tokens=[TOKEN], seats=120, shards=3)
+    if limit is not None:
+        budget(limit)
     expected = expected_by_day("acme", 120)
     wanted = [END - timedelta(days=2), END, START - timedelta(days=3)]  # the last one is not in the report
     with make_client().report_latest_28_by_day("users-28-day", keep_days=wanted) as spool:
@@ -83,8 +109,12 @@ def test_only_the_days_asked_for_are_written(sim, make_client, spool_dir):
         assert list(spool.records(START)) == []
         assert spool.record_count == len(expected[END]) + len(expected[END - timedelta(days=2)])
         assert spool.not_kept == sum(len(v) for v in expected.values()) - spool.record_count > 0
-        assert {f.split(".")[0] for f in os.listdir(spool._dir)} == {(END - timedelta(days=2)).isoformat(),
-                                                                      END.isoformat()}
+        if limit == 0:
+            assert {f.split(".")[0] for f in os.listdir(spool._dir)} == {(END - timedelta(days=2)).isoformat(),
+                                                                          END.isoformat()}
+        else:  # two days of 120 seats fit the default budget: nothing on disk
+            assert not spool.spilled and os.listdir(spool_dir) == []
+            assert 0 < spool.held_bytes <= spool.memory_budget
 
 
 def test_user_day_without_login_is_spooled_like_the_others(sim, make_client, spool_dir):
@@ -152,9 +182,10 @@ def test_download_5xx_retried(sim, make_client, spool_dir):
     assert c.calls.downloads == 3 and c.calls.retries == 1
 
 
-def test_a_retried_shard_replaces_what_its_failed_attempt_wrote(spool_dir):
+@pytest.mark.parametrize("limit", [0, 120, 10**6], ids=["files", "both", "memory"])
+def test_a_retried_shard_replaces_what_its_failed_attempt_wrote(spool_dir, limit):
     lines = [json.dumps({"user_id": i, "day": f"2026-11-0{1 + i % 3}"}) for i in range(9)]
-    with DaySpool("users-28-day", None, None, shards=2) as spool:
+    with DaySpool("users-28-day", None, None, shards=2, memory_budget=limit) as spool:
         spool._write_shard(1, ((ln, json.loads(ln)) for ln in lines[:3]))
 
         def broken() -> Iterator[tuple[str, dict]]:  # an attempt that dies mid-stream
@@ -167,6 +198,11 @@ def test_a_retried_shard_replaces_what_its_failed_attempt_wrote(spool_dir):
         got = {d.isoformat(): [r["user_id"] for r in spool.records(d)] for d in spool.days()}
         assert got == {"2026-11-01": [3, 6, 0], "2026-11-02": [4, 7, 1], "2026-11-03": [5, 8, 2]}
         assert spool.record_count == 9
+        # the failed attempt's line no longer counts against the budget: 120 bytes hold 3 of the 9 lines
+        # (shard 1's 3 lines, then shard 0 spills at once)
+        expected_held = {0: 0, 120: sum(len(ln) + 1 for ln in lines[:3]), 10**6: sum(len(ln) + 1 for ln in lines)}
+        assert spool.held_bytes == expected_held[limit]
+        assert spool.spilled == (limit != 10**6)
 
 
 def test_records_without_a_valid_day_are_counted_not_stored(spool_dir):
@@ -222,7 +258,8 @@ def big_sim() -> Iterator[str]:
         os.unlink(fh.name)
 
 
-def test_peak_memory_is_bounded_by_one_day_not_the_report(big_sim, spool_dir):
+def test_peak_memory_is_bounded_by_one_day_not_the_report(big_sim, spool_dir, budget):
+    budget(0)  # the file tier alone (the memory tier adds at most its budget: the next test)
     c = GitHubClient(base_url=big_sim, token=TOKEN, team="t", org="bigorg", sleep=lambda s: None)
     tracemalloc.start()
     try:
@@ -300,9 +337,9 @@ def test_lines_of_other_days_are_not_parsed_although_each_names_the_last_day(sim
     with make_client().report_latest_28_by_day("users-28-day", keep_days=[END]) as spool:
         assert list(spool.records(END)) == expected[END]
         assert spool.not_kept == sum(len(v) for v in expected.values()) - len(expected[END])
-    # the first line (format detection), the kept day's lines when written and when read back; not the other
-    # 27 days' lines
-    assert len(parsed) <= 2 * len(expected[END]) + 1 < sum(len(v) for v in expected.values())
+    # the first line (format detection) and the kept day's lines, once each (held in memory as parsed, not
+    # parsed again when read back); not the other 27 days' lines
+    assert len(expected[END]) <= len(parsed) <= len(expected[END]) + 1
 
 
 def test_wants_reads_the_day_key_only():
@@ -315,3 +352,27 @@ def test_wants_reads_the_day_key_only():
         assert not spool.wants('{"day":"2026-11-30"}')
     with DaySpool("users-28-day", None, None, shards=1) as spool:
         assert spool.wants('{"day":"2026-11-29"}')
+
+
+def test_the_memory_tier_adds_at_most_its_budget(big_sim, spool_dir):
+    """With the default budget the first 2 MB of lines are held as parsed records and the rest spills: the peak
+    is the file tier's plus the records held (≈ 2.5 × their raw bytes as Python dicts: 5.1 MB measured),
+    far below the report, and records(day) reads the same as from files."""
+    c = GitHubClient(base_url=big_sim, token=TOKEN, team="t", org="bigorg", sleep=lambda s: None)
+    tracemalloc.start()
+    try:
+        spool = c.report_latest_28_by_day("users-28-day")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    try:
+        assert isinstance(spool, DaySpool) and spool.spilled
+        assert spool_mod.MEMORY_BUDGET_BYTES - 10_000 < spool.held_bytes <= spool_mod.MEMORY_BUDGET_BYTES
+        days = [START + timedelta(days=k) for k in range(28)]
+        assert spool.record_count == sum(sum(data.active_bitmap("bigorg", d, 2000)) for d in days)
+        assert peak < 4 * spool_mod.MEMORY_BUDGET_BYTES, f"peak {peak} B"
+        assert [r["user_id"] for r in spool.records(days[0])] == [
+            r["user_id"] for r in data.users_28_day_rows("bigorg", START, END, 2000) if r["day"] == START.isoformat()]
+    finally:
+        spool.close()
+        c.close()
