@@ -202,9 +202,10 @@ copilot_usage = sync_asset(
 
 # ----------------------------------------------------------------------------- copilot_user_usage
 def _users_28_day(sync: TeamSync, log: Any) -> Any:
-    """users-28-day/latest spooled to disk day by day as it streams (one day in memory at a time, not the
-    whole report: a 10,000-seat org's report is ~200k records), fetched once per team and run when the
-    range covers recent days; removed when the team's sync ends. None when not used."""
+    """users-28-day/latest spooled day by day as it streams (the run's days only; held as parsed records up
+    to 2 MB of lines, to disk past it — never the whole report: a 10,000-seat org's is ~200k records),
+    fetched once per team and run when the range covers recent days; dropped when the team's sync ends.
+    None when not used."""
     if "users28" not in sync.cache:
         spool = None
         if _wants_28_day(sync.days):

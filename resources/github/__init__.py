@@ -9,7 +9,8 @@
 - A 204, a 404, a bare JSON string or an empty body for one day of a 1-day report is ``NotReady`` (falsy),
   never an error (decision 11, docs/architecture.md).
 - Report envelopes → every signed download link is fetched right away WITHOUT the Authorization header,
-  stream-parsed line by line, and merged (or spooled per day to temp files: ``report_latest_28_by_day``);
+  stream-parsed line by line, and merged (or spooled per day: parsed records in memory up to
+  2 MB of lines, temp files past it: ``report_latest_28_by_day``);
   a rejected link (401/403/404) re-fetches the envelope once.
 - REST redirects (301/302/303/307/308, ≤ 5 hops) are followed by the client itself. The Authorization
   header goes only to the API origin (scheme, host, port of ``base_url``): never to a download link, a

@@ -90,9 +90,10 @@ class GitHubClient(GitHubTransport):
         return got if isinstance(got, NotReady) else self._report(report, *got)
 
     def report_latest_28_by_day(self, report: str, keep_days: Iterable[date] | None = None) -> DaySpool | NotReady:
-        """users-28-day/latest streamed into a DaySpool (one temp file per day): memory is bounded by one
-        line, not by the report. Only the records of ``keep_days`` are written (all days when None). The
-        caller closes the spool (context manager)."""
+        """users-28-day/latest streamed into a DaySpool (records held in memory up to its budget, one temp
+        file per day and shard past it): memory is bounded by the budget and one line, not by the report.
+        Only the records of ``keep_days`` are kept (all days when None). The caller closes the spool
+        (context manager)."""
         if report not in SPOOLED_REPORTS:
             raise ValueError(f"report must be one of {SPOOLED_REPORTS}, got {report!r}")
         path = self._org_path(f"metrics/reports/{report}/latest")

@@ -1,6 +1,7 @@
-"""users-28-day streamed into a DaySpool (one temp file per day): same records per day as the simulator's
-generator, sharded; bounded memory (measured with tracemalloc against a simulator in another process, so
-only the client's allocations are traced); a malformed shard or a rejected link discards the spool."""
+"""users-28-day streamed into a DaySpool (records held in memory up to a budget, one temp file per day and shard
+past it): same records per day as the simulator's generator, sharded, from either tier; bounded memory (measured
+with tracemalloc against a simulator in another process, so only the client's allocations are traced); a malformed
+shard or a rejected link discards the spool."""
 
 from __future__ import annotations
 
