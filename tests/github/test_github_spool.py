@@ -259,15 +259,21 @@ def big_sim() -> Iterator[str]:
         os.unlink(fh.name)
 
 
-def test_peak_memory_is_bounded_by_one_day_not_the_report(big_sim, spool_dir, budget):
-    budget(0)  # the file tier alone (the memory tier adds at most its budget: the next test)
-    c = GitHubClient(base_url=big_sim, token=TOKEN, team="t", org="bigorg", sleep=lambda s: None)
+def traced_spool(url: str) -> tuple[GitHubClient, DaySpool | NotReady, int]:
+    """bigorg's users-28-day spooled by a client under tracemalloc: (client, spool, peak traced bytes)."""
+    c = GitHubClient(base_url=url, token=TOKEN, team="t", org="bigorg", sleep=lambda s: None)
     tracemalloc.start()
     try:
         spool = c.report_latest_28_by_day("users-28-day")
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
+    return c, spool, peak
+
+
+def test_peak_memory_is_bounded_by_one_day_not_the_report(big_sim, spool_dir, budget):
+    budget(0)  # the file tier alone (the memory tier adds at most its budget: the next test)
+    c, spool, peak = traced_spool(big_sim)
     try:
         assert isinstance(spool, DaySpool) and spool.shards == 2
         # the generator's record count, from its activity bitmaps (cheap)
@@ -359,13 +365,7 @@ def test_the_memory_tier_adds_at_most_its_budget(big_sim, spool_dir):
     """With the default budget the first 2 MB of lines are held as parsed records and the rest spills: the peak
     is the file tier's plus the records held (≈ 2.5 × their raw bytes as Python dicts: 5.1 MB measured),
     far below the report, and records(day) reads the same as from files."""
-    c = GitHubClient(base_url=big_sim, token=TOKEN, team="t", org="bigorg", sleep=lambda s: None)
-    tracemalloc.start()
-    try:
-        spool = c.report_latest_28_by_day("users-28-day")
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    c, spool, peak = traced_spool(big_sim)
     try:
         assert isinstance(spool, DaySpool) and spool.spilled
         assert spool_mod.MEMORY_BUDGET_BYTES - 10_000 < spool.held_bytes <= spool_mod.MEMORY_BUDGET_BYTES
